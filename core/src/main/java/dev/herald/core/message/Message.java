@@ -1,0 +1,53 @@
+package dev.herald.core.message;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * A stored message: what to deliver, where, and how to retry it, plus where it is in its life.
+ * {@code retried} is the number of attempts already made (the next attempt's Upstash-Retried).
+ * {@code crashes} counts attempts cut short by our own crash (they do not use up retries).
+ */
+public record Message(
+    String id,
+    String url,
+    String topicName,
+    String endpointName,
+    String queueName,
+    String scheduleId,
+    String method,
+    Headers headers,
+    byte[] body,
+    int maxRetries,
+    String retryDelayExpression,
+    Long timeoutMillis,
+    String callback,
+    Headers callbackConfig,
+    String failureCallback,
+    Headers failureCallbackConfig,
+    List<String> labels,
+    String redact,
+    String flowControlKey,
+    int flowParallelism,
+    int flowRate,
+    long flowPeriodSeconds,
+    Instant notBefore,
+    Instant createdAt,
+    String callerIp,
+    int retried,
+    int crashes,
+    /** Set when this message is itself a (failure) callback: the message it reports on. */
+    String sourceMessageId) {
+
+  public Message {
+    labels = List.copyOf(labels);
+    if (body == null) body = new byte[0];
+  }
+
+  public Message withRetried(int r, int c) {
+    return new Message(id, url, topicName, endpointName, queueName, scheduleId, method, headers, body, maxRetries,
+        retryDelayExpression, timeoutMillis, callback, callbackConfig, failureCallback, failureCallbackConfig, labels,
+        redact, flowControlKey, flowParallelism, flowRate, flowPeriodSeconds, notBefore, createdAt, callerIp, r, c,
+        sourceMessageId);
+  }
+}
