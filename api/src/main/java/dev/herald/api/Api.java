@@ -1,0 +1,34 @@
+package dev.herald.api;
+
+import dev.herald.core.message.HeaderParser;
+import dev.herald.engine.MessageService;
+import dev.herald.engine.PublishService;
+import dev.herald.engine.SigningKeys;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+/** Builds the route table: every endpoint of the API, in one place. */
+public final class Api {
+  private Api() {}
+
+  /** The services the API needs. */
+  public record Services(HeaderParser parser, PublishService publisher, MessageService messages, SigningKeys keys,
+      BooleanSupplier ready) {}
+
+  public static Routes routes(Services s) {
+    PublishResource publish = new PublishResource(s.parser(), s.publisher());
+    MessagesResource messages = new MessagesResource(s.messages());
+    KeysResource keys = new KeysResource(s.keys());
+    return new Routes()
+        .open("GET", "/healthz", req -> ApiResponse.ok(Map.of("status", "ok")))
+        .open("GET", "/readyz", req -> s.ready().getAsBoolean()
+            ? ApiResponse.ok(Map.of("status", "ready"))
+            : ApiResponse.error(503, "not ready"))
+        .add("POST,GET,PUT,PATCH,DELETE", "/v2/publish/{destination...}", publish::publish)
+        .add("GET", "/v2/messages/{id}", messages::get)
+        .add("DELETE", "/v2/messages/{id}", messages::cancel)
+        .add("GET", "/v2/keys", keys::get)
+        .add("POST", "/v2/keys/rotate", keys::rotate)
+        .add("POST", "/v2/rotate", keys::rotate);
+  }
+}

@@ -1,0 +1,39 @@
+package dev.herald.api;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.List;
+
+/**
+ * Checks the QStash token (Bearer header or {@code qstash_token} query). Compares SHA-256 digests
+ * with {@link MessageDigest#isEqual} so neither the length nor the content leaks through timing.
+ * Tokens are never logged.
+ */
+public final class Auth {
+  private final List<byte[]> tokenHashes;
+
+  public Auth(List<String> tokens) {
+    this.tokenHashes = tokens.stream().map(Auth::sha256).toList();
+  }
+
+  public boolean allows(ApiRequest req) {
+    String token = null;
+    String authz = req.header("authorization");
+    if (authz != null && authz.regionMatches(true, 0, "Bearer ", 0, 7)) token = authz.substring(7).trim();
+    if (token == null) token = req.queryFirst("qstash_token");
+    if (token == null || token.isEmpty()) return false;
+    byte[] h = sha256(token);
+    boolean ok = false;
+    for (byte[] t : tokenHashes) ok |= MessageDigest.isEqual(t, h);
+    return ok;
+  }
+
+  private static byte[] sha256(String s) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,157 @@
+package dev.herald.api;
+
+import dev.herald.core.ValidationException;
+import dev.herald.store.Json;
+import dev.herald.store.StoreUnavailableException;
+import io.helidon.http.Header;
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Helidon glue: one catch-all handler that reads the request (body capped), authenticates,
+ * dispatches through {@link Routes} and renders the answer. Errors become the QStash error body
+ * in exactly one place here; anything unexpected is a bare 500 for the client and a log line for us.
+ */
+public final class HttpApi implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
+
+  /** HTTP limits. */
+  public record Limits(long maxBodyBytes, int maxHeadersBytes, int maxPrologueBytes, Duration idleTimeout,
+      int maxConnections) {}
+
+  private final Routes routes;
+  private final Auth auth;
+  private final Limits limits;
+  private WebServer server;
+
+  public HttpApi(Routes routes, Auth auth, Limits limits) {
+    this.routes = routes;
+    this.auth = auth;
+    this.limits = limits;
+  }
+
+  public int start(String host, int port) {
+    server = WebServer.builder()
+        .host(host)
+        .port(port)
+        .maxPayloadSize(-1) // we cap bodies ourselves, to answer with the QStash error body
+        .maxTcpConnections(limits.maxConnections())
+        .idleConnectionTimeout(limits.idleTimeout())
+        .shutdownHook(false)
+        .addProtocol(io.helidon.webserver.http1.Http1Config.builder()
+            .maxHeadersSize(limits.maxHeadersBytes())
+            .maxPrologueLength(limits.maxPrologueBytes())
+            .validatePath(false)
+            .build())
+        .routing(r -> r.any(this::handle))
+        .build()
+        .start();
+    return server.port();
+  }
+
+  private void handle(ServerRequest req, ServerResponse res) {
+    ApiResponse out;
+    try {
+      out = dispatch(req);
+    } catch (ApiException e) {
+      out = ApiResponse.error(e.status(), e.getMessage());
+    } catch (ValidationException e) {
+      out = ApiResponse.error(400, e.getMessage());
+    } catch (RuntimeException e) {
+      out = fromUnexpected(e, req);
+    }
+    write(res, out);
+  }
+
+  private ApiResponse dispatch(ServerRequest req) {
+    String rawPath = req.prologue().uriPath().rawPath();
+    String rawQuery = req.prologue().query().rawValue();
+    Map<String, List<String>> headers = new LinkedHashMap<>();
+    for (Header h : req.headers()) headers.put(h.name(), h.allValues());
+    String ip = req.remotePeer().address() instanceof InetSocketAddress a && a.getAddress() != null
+        ? a.getAddress().getHostAddress() : null;
+    ApiRequest peek = new ApiRequest(req.prologue().method().text(), rawPath, rawQuery, headers, new byte[0], ip);
+    Routes.Match m = routes.match(peek);
+    if (m instanceof Routes.NotFound) throw new ApiException(404, "route not found: " + clip(rawPath));
+    if (m instanceof Routes.MethodNotAllowed) throw new ApiException(405, "method not allowed");
+    Routes.Found found = (Routes.Found) m;
+    if (found.authenticated() && !auth.allows(peek)) throw new ApiException(401, "unauthorized");
+    ApiRequest full = new ApiRequest(peek.method(), rawPath, rawQuery, headers, readBody(req), ip);
+    routes.match(full); // sets path variables on the full request
+    return found.handler().apply(full);
+  }
+
+  private byte[] readBody(ServerRequest req) {
+    long declared = req.headers().contentLength().orElse(-1);
+    if (declared > limits.maxBodyBytes()) throw tooLarge();
+    if (!req.content().hasEntity()) return new byte[0];
+    try (InputStream in = req.content().inputStream()) {
+      byte[] b = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limits.maxBodyBytes() + 1));
+      if (b.length > limits.maxBodyBytes()) throw tooLarge();
+      return b;
+    } catch (IOException e) {
+      throw new ApiException(400, "could not read request body");
+    }
+  }
+
+  private ApiException tooLarge() {
+    return new ApiException(413, "request body larger than " + limits.maxBodyBytes() + " bytes (limits.max-body-bytes)");
+  }
+
+  private static ApiResponse fromUnexpected(RuntimeException e, ServerRequest req) {
+    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    if (cause instanceof ApiException a) return ApiResponse.error(a.status(), a.getMessage());
+    if (cause instanceof ValidationException v) return ApiResponse.error(400, v.getMessage());
+    if (cause instanceof StoreUnavailableException s) {
+      log.warn("store unavailable while serving {} {}: {}", req.prologue().method().text(),
+          clip(req.prologue().uriPath().rawPath()), s.getMessage());
+      return ApiResponse.error(503, "storage unavailable, nothing was stored; retry later").withHeader("Retry-After", "5");
+    }
+    log.error("unexpected error serving {} {}", req.prologue().method().text(), clip(req.prologue().uriPath().rawPath()), cause);
+    return ApiResponse.error(500, "internal error");
+  }
+
+  private static void write(ServerResponse res, ApiResponse out) {
+    res.status(out.status());
+    out.headers().forEach(res::header);
+    if (out.body() == null) {
+      res.send();
+      return;
+    }
+    res.header(HeaderNames.CONTENT_TYPE, "application/json");
+    res.send(Json.MAPPER.writeValueAsBytes(out.body()));
+  }
+
+  /** Paths can carry query-like secrets; log only a prefix and never the query. */
+  static String clip(String path) {
+    int q = path.indexOf('?');
+    String p = q < 0 ? path : path.substring(0, q);
+    return p.length() <= 120 ? p : p.substring(0, 120) + "...";
+  }
+
+  public int port() {
+    return server.port();
+  }
+
+  @Override
+  public void close() {
+    if (server != null) server.stop();
+  }
+
+  static List<String> list(String... v) {
+    return new ArrayList<>(List.of(v));
+  }
+}

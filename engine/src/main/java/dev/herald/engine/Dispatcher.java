@@ -1,0 +1,270 @@
+package dev.herald.engine;
+
+import dev.herald.core.delivery.Outcome;
+import dev.herald.core.delivery.Transitions;
+import dev.herald.core.message.Message;
+import dev.herald.core.retry.RetryDelayExpression;
+import dev.herald.store.Db;
+import dev.herald.store.Messages;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Finds due messages and starts their attempts.
+ *
+ * <p>Due work is kept in a {@link DueIndex} covering only the look-ahead window ({@code horizon}).
+ * Newly committed messages due inside the window are added directly ({@link #created}); the rest are
+ * found by a keyset scan of the store when the window moves. The window is advanced <em>before</em>
+ * the scan, so a message committed during the scan is either seen by it or added by its publisher.
+ *
+ * <p>Threads: one dispatcher thread runs {@link #runOnce()}; attempts run on virtual threads, bounded
+ * by a semaphore; all writes go through the group committer.
+ */
+public final class Dispatcher implements NewWork, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+  private static final int SCAN_BATCH = 5000;
+
+  /** Dispatcher settings. */
+  public record Settings(Duration lookahead, int indexCapacity, int concurrency, Duration leaseMargin) {}
+
+  /** What one pass did. */
+  public record Pass(int claimed, int started) {}
+
+  private final Db db;
+  private final Sender sender;
+  private final Outcomes outcomes;
+  private final InstantSource clock;
+  private final Settings settings;
+  private final DueIndex index;
+  private final Semaphore permits;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition wake = lock.newCondition();
+  private final AtomicLong delivered = new AtomicLong();
+  private volatile long horizon = Long.MIN_VALUE;
+  private volatile boolean rescan = true;
+  private long scanDue = Long.MIN_VALUE;
+  private String scanId = "";
+  private long scanTarget;
+  private volatile boolean running;
+  private boolean signalled; // guarded by lock: a wake-up that arrived before the wait
+  private volatile boolean started;
+  private Thread thread;
+
+  public Dispatcher(Db db, Sender sender, Outcomes outcomes, InstantSource clock, Settings settings) {
+    this.db = db;
+    this.sender = sender;
+    this.outcomes = outcomes;
+    this.clock = clock;
+    this.settings = settings;
+    this.index = new DueIndex(settings.indexCapacity());
+    this.permits = new Semaphore(settings.concurrency());
+  }
+
+  public static Outcomes outcomes(dev.herald.core.message.HeaderParser parser, dev.herald.core.id.Ids ids,
+      int maxStoredResponseBytes) {
+    return new Outcomes(new Callbacks(parser, ids), ids, maxStoredResponseBytes);
+  }
+
+  /** Recovers attempts cut short by a crash, then starts the dispatcher thread. */
+  public void start() {
+    recoverCrashedAttempts();
+    running = true;
+    thread = Thread.ofPlatform().name("herald-dispatcher").daemon(true).start(this::loop);
+    started = true;
+  }
+
+  public boolean isRunning() {
+    return started && running;
+  }
+
+  public long deliveredCount() {
+    return delivered.get();
+  }
+
+  @Override
+  public void created(String id, long dueAt) {
+    if (dueAt <= horizon) {
+      if (!index.add(id, dueAt)) rescan = true;
+      signal();
+    }
+  }
+
+  private void signal() {
+    lock.lock();
+    try {
+      signalled = true;
+      wake.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void loop() {
+    while (running) {
+      try {
+        Pass p = runOnce();
+        if (p.claimed() == 0) waitForWork();
+      } catch (RuntimeException e) {
+        log.error("dispatcher pass failed; retrying in 1s", e);
+        sleepQuietly(1000);
+      }
+    }
+  }
+
+  /** One pass: move the window if needed, claim what is due, start the attempts. */
+  public Pass runOnce() {
+    long now = clock.millis();
+    if (rescan || now + settings.lookahead().toMillis() / 2 > horizon || scanTarget > scanDue) refill(now);
+    int room = Math.max(1, permits.availablePermits());
+    List<String> due = index.pollDue(now, Math.min(room, 1000));
+    if (due.isEmpty()) return new Pass(0, 0);
+    String lease = UUID.randomUUID().toString();
+    long leaseUntil = now + settings.leaseMargin().toMillis();
+    List<Message> claimed = db.writeNow(tx -> {
+      List<Message> out = new ArrayList<>(due.size());
+      for (String id : due) {
+        tx.messages().claim(id, lease, leaseUntil).ifPresent(m -> {
+          out.add(m);
+          EventLog.append(tx, now, m, "ACTIVE", null);
+        });
+      }
+      return out;
+    });
+    int started = 0;
+    for (Message m : claimed) {
+      permits.acquireUninterruptibly();
+      Thread.ofVirtual().name("attempt-", 0).start(() -> attempt(m, lease));
+      started++;
+    }
+    return new Pass(claimed.size(), started);
+  }
+
+  private void refill(long now) {
+    if (rescan) {
+      rescan = false;
+      scanDue = Long.MIN_VALUE;
+      scanId = "";
+    }
+    long target = now + settings.lookahead().toMillis();
+    if (target > horizon) horizon = target; // before the scan: see the class comment
+    scanTarget = horizon;
+    while (index.hasRoom()) {
+      long afterDue = scanDue;
+      String afterId = scanId;
+      List<Messages.Due> rows = db.read(tx -> tx.messages().due(afterDue, afterId, scanTarget, SCAN_BATCH));
+      for (Messages.Due d : rows) {
+        if (!index.add(d.id(), d.dueAt())) {
+          rescan = true; // full: pick up from the start once there is room
+          return;
+        }
+        scanDue = d.dueAt();
+        scanId = d.id();
+      }
+      if (rows.size() < SCAN_BATCH) {
+        scanDue = scanTarget; // everything up to the target is indexed
+        scanId = "";
+        return;
+      }
+    }
+    rescan = true;
+  }
+
+  private void attempt(Message m, String lease) {
+    try {
+      Outcome outcome = sender.send(m);
+      Instant now = clock.instant();
+      RetryDelayExpression expr = m.retryDelayExpression() == null ? null : RetryDelayExpression.parse(m.retryDelayExpression());
+      Transitions.Decision d = Transitions.decide(
+          new Transitions.Attempt(m.retried(), m.maxRetries(), expr, m.crashes()), outcome, now);
+      record(m, lease, outcome, d, now);
+    } catch (RuntimeException e) {
+      log.error("attempt of message {} failed unexpectedly; it will be retried after a restart", m.id(), e);
+    } finally {
+      permits.release();
+      signal();
+    }
+  }
+
+  private void record(Message m, String lease, Outcome outcome, Transitions.Decision d, Instant now) {
+    db.write(tx -> outcomes.write(tx, m, lease, outcome, d, now)).whenComplete((w, err) -> {
+      if (err != null) {
+        log.error("recording the outcome of message {} failed; it stays claimed until restart", m.id(), err);
+        return;
+      }
+      if (!w.applied()) {
+        log.debug("message {} was cancelled or taken over during its attempt; result dropped", m.id());
+        return;
+      }
+      if (d instanceof Transitions.Delivered) delivered.incrementAndGet();
+      if (w.retryAt() != null) created(m.id(), w.retryAt());
+      for (Message f : w.followUps()) created(f.id(), f.notBefore().toEpochMilli());
+    });
+  }
+
+  /** Single node: every ACTIVE row at start was cut short by our own crash (ARCHITECTURE.md). */
+  private void recoverCrashedAttempts() {
+    List<String> active = db.read(tx -> tx.messages().activeIds());
+    if (active.isEmpty()) return;
+    log.warn("{} attempt(s) were cut short by a crash; re-queueing them without using up a retry", active.size());
+    Instant now = clock.instant();
+    String lease = "recovery-" + UUID.randomUUID();
+    db.writeNow(tx -> {
+      for (String id : active) {
+        tx.messages().takeOver(id, lease).ifPresent(m -> {
+          Outcome crashed = new Outcome.Crashed();
+          Transitions.Decision d = Transitions.decide(
+              new Transitions.Attempt(m.retried(), m.maxRetries(), null, m.crashes()), crashed, now);
+          outcomes.write(tx, m, lease, crashed, d, now);
+        });
+      }
+      return null;
+    });
+  }
+
+  private void waitForWork() {
+    long now = clock.millis();
+    long next = Math.min(index.nextDue(), horizon - settings.lookahead().toMillis() / 2);
+    long waitMs = Math.max(1, Math.min(next - now, 1000));
+    lock.lock();
+    try {
+      if (!signalled) wake.await(waitMs, TimeUnit.MILLISECONDS);
+      signalled = false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private static void sleepQuietly(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    signal();
+    if (thread != null) {
+      try {
+        thread.join(5000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}

@@ -1,0 +1,29 @@
+package dev.herald.engine;
+
+import dev.herald.core.message.Message;
+import dev.herald.store.Tx;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Writes log entries (spec 5.8 states) for a message inside the caller's transaction. */
+final class EventLog {
+  private EventLog() {}
+
+  static void append(Tx tx, long now, Message m, String state, Map<String, Object> extra) {
+    Map<String, Object> detail = new LinkedHashMap<>();
+    if (state.equals("CREATED")) {
+      detail.put("method", m.method());
+      detail.put("maxRetries", m.maxRetries());
+      if (m.notBefore().toEpochMilli() > now) detail.put("nextDeliveryTime", m.notBefore().toEpochMilli());
+      if (m.callerIp() != null) detail.put("callerIp", m.callerIp());
+      if (m.callback() != null) detail.put("callback", m.callback());
+      if (m.failureCallback() != null) detail.put("failureCallback", m.failureCallback());
+      if (m.retryDelayExpression() != null) detail.put("retryDelayExpression", m.retryDelayExpression());
+      if (m.timeoutMillis() != null) detail.put("timeout", m.timeoutMillis());
+      if (m.flowControlKey() != null) detail.put("flowControlKey", m.flowControlKey());
+    }
+    if (extra != null) detail.putAll(extra);
+    tx.events().append(now, m.id(), state, m.url(), m.topicName(), m.queueName(), m.scheduleId(),
+        m.labels().isEmpty() ? null : "," + String.join(",", m.labels()) + ",", detail);
+  }
+}

@@ -1,0 +1,103 @@
+package dev.herald.engine;
+
+import dev.herald.core.delivery.Outcome;
+import dev.herald.core.delivery.Transitions;
+import dev.herald.core.id.Ids;
+import dev.herald.core.message.Headers;
+import dev.herald.core.message.Message;
+import dev.herald.store.Dlq;
+import dev.herald.store.Tx;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes the result of one attempt, as decided by {@link Transitions}, inside one transaction: the
+ * message's new state (fenced by its lease), log entries, the DLQ entry and any callback messages.
+ * Because it is one transaction, a crash can never leave a DLQ entry without its failure callback.
+ */
+public final class Outcomes {
+  /** What was written; {@code followUps} are new messages (callbacks) and retries to index. */
+  record Written(boolean applied, List<Message> followUps, Long retryAt) {}
+
+  private final Callbacks callbacks;
+  private final Ids ids;
+  private final int maxStoredResponseBytes;
+
+  Outcomes(Callbacks callbacks, Ids ids, int maxStoredResponseBytes) {
+    this.callbacks = callbacks;
+    this.ids = ids;
+    this.maxStoredResponseBytes = maxStoredResponseBytes;
+  }
+
+  Written write(Tx tx, Message m, String lease, Outcome outcome, Transitions.Decision decision, Instant now) {
+    long nowMs = now.toEpochMilli();
+    List<Message> followUps = new ArrayList<>(2);
+    Long retryAt = null;
+    boolean applied;
+    switch (decision) {
+      case Transitions.Delivered d -> {
+        applied = tx.messages().finish(m.id(), lease);
+        if (applied) EventLog.append(tx, nowMs, m, "DELIVERED", responseDetail(outcome, false));
+      }
+      case Transitions.Retry r -> {
+        applied = tx.messages().retryLater(m.id(), lease, r.at().toEpochMilli(), r.retried(), r.crashes());
+        if (applied) {
+          if (!(outcome instanceof Outcome.Crashed)) EventLog.append(tx, nowMs, m, "ERROR", responseDetail(outcome, true));
+          EventLog.append(tx, nowMs, m, "RETRY", Map.of("nextDeliveryTime", r.at().toEpochMilli()));
+          retryAt = r.at().toEpochMilli();
+        }
+      }
+      case Transitions.Failed f -> {
+        applied = tx.messages().finish(m.id(), lease);
+        if (applied) {
+          if (!(outcome instanceof Outcome.Crashed)) EventLog.append(tx, nowMs, m, "ERROR", responseDetail(outcome, true));
+          String dlqId = ids.dlq(now);
+          tx.dlq().insert(dlqId, m, nowMs, lastResponse(outcome, f.reason()));
+          Map<String, Object> detail = new LinkedHashMap<>();
+          detail.put("error", f.reason());
+          detail.put("dlqId", dlqId);
+          EventLog.append(tx, nowMs, m, "FAILED", detail);
+          callbacks.failureCallback(m, outcome, dlqId, now).ifPresent(followUps::add);
+        }
+      }
+    }
+    if (applied && !(outcome instanceof Outcome.Crashed)) callbacks.callback(m, outcome, now).ifPresent(followUps::add);
+    for (Message cb : followUps) PublishService.insert(tx, cb, nowMs);
+    return new Written(applied, followUps, retryAt);
+  }
+
+  private Dlq.LastResponse lastResponse(Outcome outcome, String reason) {
+    return switch (outcome) {
+      case Outcome.Response r -> new Dlq.LastResponse(r.status(), Headers.of(r.headers()).map(), cap(r.body()), null);
+      case Outcome.NoResponse n -> new Dlq.LastResponse(0, Map.of(), new byte[0], n.error());
+      case Outcome.Crashed c -> new Dlq.LastResponse(0, Map.of(), new byte[0], reason);
+    };
+  }
+
+  private Map<String, Object> responseDetail(Outcome outcome, boolean withBody) {
+    Map<String, Object> d = new LinkedHashMap<>();
+    switch (outcome) {
+      case Outcome.Response r -> {
+        d.put("responseStatus", r.status());
+        if (withBody) {
+          Map<String, List<String>> h = Headers.of(r.headers()).map();
+          d.put("responseHeaders", h);
+          d.put("responseBody", Base64.getEncoder().encodeToString(cap(r.body())));
+          if (!r.success()) d.put("error", "status " + r.status());
+        }
+      }
+      case Outcome.NoResponse n -> d.put("error", n.error());
+      case Outcome.Crashed c -> d.put("error", Transitions.CRASH_REASON);
+    }
+    return d;
+  }
+
+  private byte[] cap(byte[] body) {
+    return body.length <= maxStoredResponseBytes ? body : Arrays.copyOf(body, maxStoredResponseBytes);
+  }
+}

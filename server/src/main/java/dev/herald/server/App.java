@@ -1,0 +1,89 @@
+package dev.herald.server;
+
+import dev.herald.api.Api;
+import dev.herald.api.Auth;
+import dev.herald.api.HttpApi;
+import dev.herald.core.id.Ids;
+import dev.herald.core.message.HeaderParser;
+import dev.herald.engine.Dispatcher;
+import dev.herald.engine.EgressGuard;
+import dev.herald.engine.MessageService;
+import dev.herald.engine.PublishService;
+import dev.herald.engine.Sender;
+import dev.herald.engine.Signer;
+import dev.herald.engine.SigningKeys;
+import dev.herald.store.Db;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.List;
+
+/**
+ * The composition root: builds the object graph with constructors, in dependency order, and owns
+ * start and stop. Stop runs in reverse: no new requests, then no new attempts, then the store.
+ */
+public final class App implements AutoCloseable {
+  private final Db db;
+  private final Dispatcher dispatcher;
+  private final HttpApi http;
+  private volatile boolean ready;
+
+  private App(Db db, Dispatcher dispatcher, HttpApi http) {
+    this.db = db;
+    this.dispatcher = dispatcher;
+    this.http = http;
+  }
+
+  public static App start(Config c, InstantSource clock) {
+    Db db = Db.openSqlite(Path.of(c.store().data()), c.store().readers(), c.store().writeQueue());
+    try {
+      Ids ids = new Ids();
+      HeaderParser parser = new HeaderParser(new HeaderParser.Limits(c.limits().defaultRetries(), c.limits().maxRetries(),
+          c.limits().maxDelay(), c.limits().maxAttemptTimeout()));
+      SigningKeys keys = new SigningKeys(db, new SigningKeys.Pair(c.auth().currentSigningKey(), c.auth().nextSigningKey()));
+      Signer signer = new Signer(keys, ids);
+      EgressGuard egress = new EgressGuard(c.egress().allowPrivate(), c.egress().allow());
+      Sender sender = new Sender(signer, egress, clock,
+          new Sender.Settings(c.delivery().connectTimeout(), c.limits().maxAttemptTimeout(), c.limits().maxResponseBytes()));
+      Dispatcher dispatcher = new Dispatcher(db, sender, Dispatcher.outcomes(parser, ids, c.limits().maxResponseBytes()), clock,
+          new Dispatcher.Settings(c.delivery().lookahead(), c.delivery().indexCapacity(), c.delivery().concurrency(),
+              c.limits().maxAttemptTimeout().plus(Duration.ofMinutes(1))));
+      PublishService publisher = new PublishService(db, clock, ids, c.retention().dedupWindow());
+      publisher.onNewWork(dispatcher);
+      MessageService messages = new MessageService(db, clock);
+      App[] self = new App[1];
+      var routes = Api.routes(new Api.Services(parser, publisher, messages, keys, () -> self[0] != null && self[0].ready));
+      HttpApi http = new HttpApi(routes, new Auth(List.of(c.auth().token())), new HttpApi.Limits(c.limits().maxBodyBytes(),
+          c.limits().maxHeadersBytes(), c.limits().maxRequestLineBytes(), c.server().idleTimeout(), c.server().maxConnections()));
+      App app = new App(db, dispatcher, http);
+      self[0] = app;
+      http.start(c.server().host(), c.server().port());
+      dispatcher.start();
+      app.ready = dispatcher.isRunning();
+      return app;
+    } catch (RuntimeException e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  public int port() {
+    return http.port();
+  }
+
+  public boolean ready() {
+    return ready;
+  }
+
+  public Dispatcher dispatcher() {
+    return dispatcher;
+  }
+
+  @Override
+  public void close() {
+    ready = false;
+    http.close();
+    dispatcher.close();
+    db.close();
+  }
+}

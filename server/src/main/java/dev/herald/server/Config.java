@@ -1,0 +1,29 @@
+package dev.herald.server;
+
+import java.time.Duration;
+import java.util.List;
+
+/** Herald's settings, validated once at start. See defaults.toml for what each one does. */
+public record Config(Server server, Store store, Auth auth, Limits limits, Delivery delivery, Retention retention,
+    Egress egress) {
+
+  public record Server(String host, int port, Duration idleTimeout, int maxConnections) {}
+
+  public record Store(String data, int readers, int writeQueue) {}
+
+  public record Auth(String token, String currentSigningKey, String nextSigningKey) {
+    @Override
+    public String toString() {
+      return "Auth[redacted]";
+    }
+  }
+
+  public record Limits(long maxBodyBytes, int maxHeadersBytes, int maxRequestLineBytes, int defaultRetries,
+      int maxRetries, Duration maxDelay, Duration maxAttemptTimeout, int maxResponseBytes) {}
+
+  public record Delivery(int concurrency, Duration connectTimeout, Duration lookahead, int indexCapacity) {}
+
+  public record Retention(Duration dedupWindow, Duration dlq, Duration logs) {}
+
+  public record Egress(boolean allowPrivate, List<String> allow) {}
+}

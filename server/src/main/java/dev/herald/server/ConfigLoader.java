@@ -1,0 +1,165 @@
+package dev.herald.server;
+
+import dev.herald.core.ValidationException;
+import dev.herald.core.time.Durations;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.dataformat.toml.TomlMapper;
+
+/**
+ * Loads {@link Config}: defaults.toml from the jar, then the config file, then HERALD_* environment,
+ * then flags. Every key must exist in defaults.toml (unknown keys are errors, so typos do not pass
+ * silently); every value is checked against its range, and errors name the key.
+ */
+public final class ConfigLoader {
+  /** Short environment names from the docs, mapped to their keys. */
+  private static final Map<String, String> ENV_ALIASES = Map.of(
+      "HERALD_PORT", "server.port",
+      "HERALD_HOST", "server.host",
+      "HERALD_DATA", "store.data",
+      "HERALD_TOKEN", "auth.token",
+      "HERALD_CURRENT_SIGNING_KEY", "auth.current-signing-key",
+      "HERALD_NEXT_SIGNING_KEY", "auth.next-signing-key",
+      "HERALD_EGRESS_ALLOW", "egress.allow");
+
+  private final Map<String, Object> values = new LinkedHashMap<>();
+
+  private ConfigLoader() {}
+
+  /**
+   * @param file optional config file
+   * @param env the environment (System.getenv() in production)
+   * @param overrides flag values by key (e.g. "server.port" -> "9090"), strongest
+   */
+  public static Config load(Path file, Map<String, String> env, Map<String, String> overrides) {
+    ConfigLoader l = new ConfigLoader();
+    try (InputStream in = ConfigLoader.class.getResourceAsStream("/defaults.toml")) {
+      l.flatten("", new TomlMapper().readTree(in), true);
+    } catch (IOException e) {
+      throw new IllegalStateException("defaults.toml missing from the jar", e);
+    }
+    if (file != null) {
+      if (!Files.isRegularFile(file)) throw new ConfigException("config file not found: " + file);
+      try {
+        l.flatten("", new TomlMapper().readTree(Files.readAllBytes(file)), false);
+      } catch (IOException | RuntimeException e) {
+        throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+      }
+    }
+    env.forEach((name, value) -> {
+      String key = ENV_ALIASES.get(name);
+      if (key == null && name.startsWith("HERALD_")) key = l.keyForEnv(name);
+      if (key != null) l.set(key, value);
+    });
+    overrides.forEach(l::set);
+    return l.build();
+  }
+
+  private void flatten(String prefix, JsonNode node, boolean defining) {
+    for (var e : node.properties()) {
+      String key = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
+      JsonNode v = e.getValue();
+      if (v.isObject()) {
+        flatten(key, v, defining);
+        continue;
+      }
+      if (!defining && !values.containsKey(key)) throw new ConfigException("unknown setting '" + key + "'");
+      values.put(key, v.isArray() ? toList(v) : v.isNumber() ? (Object) v.asLong() : v.isBoolean() ? v.asBoolean() : v.asString());
+    }
+  }
+
+  private static List<String> toList(JsonNode v) {
+    List<String> out = new ArrayList<>();
+    v.forEach(x -> out.add(x.asString()));
+    return out;
+  }
+
+  private String keyForEnv(String name) {
+    String rest = name.substring("HERALD_".length()).toLowerCase().replace('_', '-');
+    for (String key : values.keySet()) {
+      if (key.replace('.', '-').equals(rest)) return key;
+    }
+    return null; // unrelated HERALD_* variables (e.g. HERALD_JAVA_OPTS for the launcher) are ignored
+  }
+
+  private void set(String key, String raw) {
+    if (!values.containsKey(key)) throw new ConfigException("unknown setting '" + key + "'");
+    Object current = values.get(key);
+    if (current instanceof List) {
+      values.put(key, raw.isBlank() ? List.of() : List.of(raw.split("\\s*,\\s*")));
+    } else if (current instanceof Long) {
+      try {
+        values.put(key, Long.parseLong(raw.trim()));
+      } catch (NumberFormatException e) {
+        throw new ConfigException(key + ": '" + raw + "' is not a whole number");
+      }
+    } else if (current instanceof Boolean) {
+      if (!raw.trim().equalsIgnoreCase("true") && !raw.trim().equalsIgnoreCase("false")) {
+        throw new ConfigException(key + ": must be true or false");
+      }
+      values.put(key, Boolean.parseBoolean(raw.trim()));
+    } else {
+      values.put(key, raw);
+    }
+  }
+
+  private Config build() {
+    return new Config(
+        new Config.Server(string("server.host"), (int) range("server.port", 0, 65535), duration("server.idle-timeout"),
+            (int) range("server.max-connections", 1, 1_000_000)),
+        new Config.Store(string("store.data"), (int) range("store.readers", 1, 64), (int) range("store.write-queue", 100, 1_000_000)),
+        new Config.Auth(string("auth.token"), string("auth.current-signing-key"), string("auth.next-signing-key")),
+        new Config.Limits(range("limits.max-body-bytes", 1024, 104_857_600), (int) range("limits.max-headers-bytes", 1024, 1_048_576),
+            (int) range("limits.max-request-line-bytes", 1024, 1_048_576), (int) range("limits.default-retries", 0, 100),
+            (int) range("limits.max-retries", 0, 100), duration("limits.max-delay"), duration("limits.max-attempt-timeout"),
+            (int) range("limits.max-response-bytes", 0, 10_485_760)),
+        new Config.Delivery((int) range("delivery.concurrency", 1, 100_000), duration("delivery.connect-timeout"),
+            duration("delivery.lookahead"), (int) range("delivery.index-capacity", 1000, 10_000_000)),
+        new Config.Retention(duration("retention.dedup-window"), duration("retention.dlq"), duration("retention.logs")),
+        new Config.Egress(bool("egress.allow-private"), list("egress.allow")));
+  }
+
+  private String string(String key) {
+    Object v = values.get(key);
+    if (!(v instanceof String s)) throw new ConfigException(key + ": must be a string");
+    return s;
+  }
+
+  private long range(String key, long min, long max) {
+    Object v = values.get(key);
+    if (!(v instanceof Long n)) throw new ConfigException(key + ": must be a whole number from " + min + " to " + max);
+    if (n < min || n > max) throw new ConfigException(key + ": " + n + " is out of range (allowed " + min + " to " + max + ")");
+    return n;
+  }
+
+  private Duration duration(String key) {
+    try {
+      Duration d = Durations.parse(key, String.valueOf(values.get(key)));
+      if (d.isZero()) throw new ConfigException(key + ": must be longer than 0");
+      return d;
+    } catch (ValidationException e) {
+      throw new ConfigException(key + ": not a duration (use e.g. 30s, 5m, 2h, 7d)");
+    }
+  }
+
+  private boolean bool(String key) {
+    Object v = values.get(key);
+    if (!(v instanceof Boolean b)) throw new ConfigException(key + ": must be true or false");
+    return b;
+  }
+
+  @SuppressWarnings("unchecked")
+  private List<String> list(String key) {
+    Object v = values.get(key);
+    if (!(v instanceof List)) throw new ConfigException(key + ": must be a list");
+    return (List<String>) v;
+  }
+}

@@ -1,0 +1,159 @@
+package dev.herald.server;
+
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The `herald` command: serve, dev, version. */
+@Command(name = "herald", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    subcommands = {Main.Serve.class, Main.Dev.class, Main.VersionCmd.class, Main.Migrate.class},
+    description = "A self-hosted HTTP message queue and scheduler that speaks the QStash v2 API.")
+public final class Main implements Callable<Integer> {
+  /** The QStash dev server's default user (spec 17.1), so QSTASH_DEV=true SDKs adopt `herald dev`. */
+  static final String DEV_TOKEN = "eyJVc2VySUQiOiJkZWZhdWx0VXNlciIsIlBhc3N3b3JkIjoiZGVmYXVsdFBhc3N3b3JkIn0=";
+  static final String DEV_CURRENT_KEY = "sig_7kYjw48mhY7kAjqNGcy6cr29RJ6r";
+  static final String DEV_NEXT_KEY = "sig_5ZB6DVzB1wjE8S6rZ7eenA8Pdnhs";
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
+  }
+
+  @Override
+  public Integer call() {
+    new CommandLine(this).usage(System.out);
+    return 0;
+  }
+
+  static String version() {
+    String v = Main.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    public String[] getVersion() {
+      return new String[] {"herald " + version()};
+    }
+  }
+
+  abstract static class Run implements Callable<Integer> {
+    @Option(names = "--config", description = "TOML config file (see defaults.toml in the docs)")
+    Path config;
+
+    @Option(names = "--port", description = "port to listen on (0 = any free port)")
+    Integer port;
+
+    @Option(names = "--data", description = "data directory of the embedded store")
+    Path data;
+
+    abstract Map<String, String> modeOverrides();
+
+    abstract String mode();
+
+    @Override
+    public Integer call() throws Exception {
+      Map<String, String> overrides = new LinkedHashMap<>(modeOverrides());
+      if (port != null) overrides.put("server.port", port.toString());
+      if (data != null) overrides.put("store.data", data.toString());
+      Config c;
+      try {
+        c = ConfigLoader.load(config, System.getenv(), overrides);
+        check(c);
+      } catch (ConfigException e) {
+        System.err.println("herald: " + e.getMessage());
+        return 2;
+      }
+      App app = App.start(c, InstantSource.system());
+      CountDownLatch stop = new CountDownLatch(1);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        app.close();
+        stop.countDown();
+      }, "herald-shutdown"));
+      System.out.println("herald " + version() + " (" + mode() + ") running at http://" + displayHost(c.server().host())
+          + ":" + app.port() + " with data in " + Path.of(c.store().data()).toAbsolutePath().normalize());
+      System.out.flush();
+      stop.await();
+      return 0;
+    }
+
+    void check(Config c) {}
+
+    private static String displayHost(String host) {
+      return host.equals("0.0.0.0") ? "127.0.0.1" : host;
+    }
+  }
+
+  @Command(name = "serve", description = "Run Herald for production (token and signing keys required).")
+  static final class Serve extends Run {
+    Map<String, String> modeOverrides() {
+      return Map.of();
+    }
+
+    String mode() {
+      return "serve";
+    }
+
+    @Override
+    void check(Config c) {
+      StringBuilder missing = new StringBuilder();
+      if (c.auth().token().isBlank()) missing.append(" auth.token (HERALD_TOKEN)");
+      if (c.auth().currentSigningKey().isBlank()) missing.append(" auth.current-signing-key (HERALD_CURRENT_SIGNING_KEY)");
+      if (c.auth().nextSigningKey().isBlank()) missing.append(" auth.next-signing-key (HERALD_NEXT_SIGNING_KEY)");
+      if (!missing.isEmpty()) throw new ConfigException("serve needs these settings:" + missing);
+    }
+  }
+
+  @Command(name = "dev", description = "Run Herald for local development: 127.0.0.1, the QStash dev user, egress to private networks allowed.")
+  static final class Dev extends Run {
+    Map<String, String> modeOverrides() {
+      Map<String, String> m = new LinkedHashMap<>();
+      m.put("server.host", "127.0.0.1");
+      m.put("egress.allow-private", "true");
+      String env = System.getenv("HERALD_TOKEN");
+      if (env == null || env.isBlank()) m.put("auth.token", DEV_TOKEN);
+      if (blank("HERALD_CURRENT_SIGNING_KEY")) m.put("auth.current-signing-key", DEV_CURRENT_KEY);
+      if (blank("HERALD_NEXT_SIGNING_KEY")) m.put("auth.next-signing-key", DEV_NEXT_KEY);
+      return m;
+    }
+
+    private static boolean blank(String env) {
+      String v = System.getenv(env);
+      return v == null || v.isBlank();
+    }
+
+    String mode() {
+      return "dev";
+    }
+  }
+
+  @Command(name = "version", description = "Print the version.")
+  static final class VersionCmd implements Callable<Integer> {
+    public Integer call() {
+      System.out.println("herald " + version());
+      return 0;
+    }
+  }
+
+  @Command(name = "migrate", description = "Create or upgrade the store's schema, then exit.")
+  static final class Migrate implements Callable<Integer> {
+    @Option(names = "--data", description = "data directory of the embedded store")
+    Path data;
+
+    @Option(names = "--config", description = "TOML config file")
+    Path config;
+
+    public Integer call() {
+      Map<String, String> o = new LinkedHashMap<>();
+      if (data != null) o.put("store.data", data.toString());
+      Config c = ConfigLoader.load(config, System.getenv(), o);
+      dev.herald.store.Db.openSqlite(Path.of(c.store().data()), 1, 100).close();
+      System.out.println("herald: schema is up to date in " + c.store().data());
+      return 0;
+    }
+  }
+}

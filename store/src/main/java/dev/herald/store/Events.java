@@ -1,0 +1,95 @@
+package dev.herald.store;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** The message log (spec 10). Entries are append-only and ordered by id; cursors are ids. */
+public final class Events {
+  private final Tx tx;
+
+  Events(Tx tx) {
+    this.tx = tx;
+  }
+
+  /** One log entry; {@code detail} holds the state-specific fields (response, error, nextDeliveryTime...). */
+  public record Event(long id, long time, String messageId, String state, String url, String topicName,
+      String queueName, String scheduleId, String labels, Map<String, Object> detail) {}
+
+  /** Filters of GET /v2/logs; null or empty = no filter. Lists are any-of. */
+  public record Filter(List<String> messageIds, List<String> states, List<String> urls, List<String> topicNames,
+      List<String> queueNames, List<String> scheduleIds, List<String> labels, Long fromDate, Long toDate) {}
+
+  public void append(long time, String messageId, String state, String url, String topicName, String queueName,
+      String scheduleId, String labels, Map<String, Object> detail) {
+    PreparedStatement ps = tx.prepare("""
+        INSERT INTO events (time, message_id, state, url, topic_name, queue_name, schedule_id, labels, detail)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""");
+    try {
+      ps.setLong(1, time);
+      ps.setString(2, messageId);
+      ps.setString(3, state);
+      ps.setString(4, url);
+      ps.setString(5, topicName);
+      ps.setString(6, queueName);
+      ps.setString(7, scheduleId);
+      ps.setString(8, labels);
+      ps.setBytes(9, detail == null || detail.isEmpty() ? null : Json.MAPPER.writeValueAsBytes(detail));
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw new StoreException("appending " + state + " event of " + messageId, e);
+    }
+  }
+
+  /** Newest first, entries with id < {@code before} (0 = from the newest). */
+  public List<Event> list(Filter f, long before, int limit) {
+    StringBuilder sql = new StringBuilder(
+        "SELECT id, time, message_id, state, url, topic_name, queue_name, schedule_id, labels, detail FROM events WHERE 1=1");
+    List<Object> args = new ArrayList<>();
+    if (before > 0) {
+      sql.append(" AND id < ?");
+      args.add(before);
+    }
+    Filters.anyOf(sql, args, "message_id", f.messageIds());
+    Filters.anyOf(sql, args, "state", f.states());
+    Filters.anyOf(sql, args, "url", f.urls());
+    Filters.anyOf(sql, args, "topic_name", f.topicNames());
+    Filters.anyOf(sql, args, "queue_name", f.queueNames());
+    Filters.anyOf(sql, args, "schedule_id", f.scheduleIds());
+    Filters.labels(sql, args, f.labels());
+    Filters.range(sql, args, "time", f.fromDate(), f.toDate());
+    sql.append(" ORDER BY id DESC LIMIT ?");
+    args.add(limit);
+    try (PreparedStatement ps = tx.connection().prepareStatement(sql.toString())) {
+      Filters.bind(ps, args);
+      List<Event> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          byte[] d = rs.getBytes(10);
+          @SuppressWarnings("unchecked")
+          Map<String, Object> detail = d == null ? Map.of() : Json.MAPPER.readValue(d, Map.class);
+          out.add(new Event(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getString(5),
+              rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9), detail));
+        }
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StoreException("listing events", e);
+    }
+  }
+
+  /** Deletes up to {@code limit} entries older than {@code before}; returns how many (retention runs in small batches). */
+  public int purgeOlderThan(long before, int limit) {
+    PreparedStatement ps = tx.prepare("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ? ORDER BY id LIMIT ?)");
+    try {
+      ps.setLong(1, before);
+      ps.setInt(2, limit);
+      return ps.executeUpdate();
+    } catch (SQLException e) {
+      throw new StoreException("purging events", e);
+    }
+  }
+}

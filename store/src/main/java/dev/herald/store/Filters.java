@@ -1,0 +1,54 @@
+package dev.herald.store;
+
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.List;
+
+/**
+ * Builds WHERE clauses for list filters from fixed column names and bound parameters only (never
+ * concatenates values). Semantics: any-of within one filter, all-of across filters (spec 1.6).
+ */
+final class Filters {
+  private Filters() {}
+
+  static void anyOf(StringBuilder sql, List<Object> args, String column, List<String> values) {
+    if (values == null || values.isEmpty()) return;
+    sql.append(" AND ").append(column).append(" IN (");
+    for (int i = 0; i < values.size(); i++) {
+      sql.append(i == 0 ? "?" : ", ?");
+      args.add(values.get(i));
+    }
+    sql.append(')');
+  }
+
+  /** Labels are stored as ",a,b,"; a row matches when it has any of the given labels. */
+  static void labels(StringBuilder sql, List<Object> args, List<String> labels) {
+    if (labels == null || labels.isEmpty()) return;
+    sql.append(" AND (");
+    for (int i = 0; i < labels.size(); i++) {
+      sql.append(i == 0 ? "" : " OR ").append("instr(labels, ?) > 0");
+      args.add("," + labels.get(i) + ",");
+    }
+    sql.append(')');
+  }
+
+  static void range(StringBuilder sql, List<Object> args, String column, Long from, Long to) {
+    if (from != null) {
+      sql.append(" AND ").append(column).append(" >= ?");
+      args.add(from);
+    }
+    if (to != null) {
+      sql.append(" AND ").append(column).append(" <= ?");
+      args.add(to);
+    }
+  }
+
+  static void bind(PreparedStatement ps, List<Object> args) throws SQLException {
+    for (int i = 0; i < args.size(); i++) {
+      Object a = args.get(i);
+      if (a instanceof Long l) ps.setLong(i + 1, l);
+      else if (a instanceof Integer n) ps.setInt(i + 1, n);
+      else ps.setString(i + 1, (String) a);
+    }
+  }
+}

@@ -1,0 +1,183 @@
+package dev.herald.store;
+
+import dev.herald.core.message.Message;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Messages that are not finished. State changes after a claim are fenced by the lease token: a verb
+ * returns false when the row is gone or owned by someone else, and then changes nothing.
+ */
+public final class Messages {
+  private final Tx tx;
+
+  Messages(Tx tx) {
+    this.tx = tx;
+  }
+
+  /** A message due at {@code dueAt}, in due order. */
+  public record Due(String id, long dueAt, String queueName, String flowKey) {}
+
+  public void insert(Message m, long dueAt) {
+    PreparedStatement ps = tx.prepare("""
+        INSERT INTO messages (id, state, due_at, retried, crashes, created_at, url, topic_name, queue_name,
+          schedule_id, labels, caller_ip, flow_key, spec, body)
+        VALUES (?, 'PENDING', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""");
+    try {
+      ps.setString(1, m.id());
+      ps.setLong(2, dueAt);
+      ps.setInt(3, m.retried());
+      ps.setInt(4, m.crashes());
+      ps.setLong(5, m.createdAt().toEpochMilli());
+      ps.setString(6, m.url());
+      ps.setString(7, m.topicName());
+      ps.setString(8, m.queueName());
+      ps.setString(9, m.scheduleId());
+      ps.setString(10, MessageCodec.labels(m.labels()));
+      ps.setString(11, m.callerIp());
+      ps.setString(12, m.flowControlKey());
+      ps.setBytes(13, MessageCodec.spec(m));
+      ps.setBytes(14, m.body());
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw new StoreException("inserting message " + m.id(), e);
+    }
+  }
+
+  /** Takes a PENDING message for an attempt; empty when it is gone, cancelled or already taken. */
+  public Optional<Message> claim(String id, String lease, long leaseUntil) {
+    PreparedStatement ps = tx.prepare("UPDATE messages SET state = 'ACTIVE', lease_token = ?, lease_until = ? "
+        + "WHERE id = ? AND state = 'PENDING' RETURNING " + MessageCodec.COLUMNS);
+    try {
+      ps.setString(1, lease);
+      ps.setLong(2, leaseUntil);
+      ps.setString(3, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(MessageCodec.read(rs)) : Optional.empty();
+      }
+    } catch (SQLException e) {
+      throw new StoreException("claiming message " + id, e);
+    }
+  }
+
+  /** Removes a finished message (delivered, failed or cancelled during its attempt), fenced by lease. */
+  public boolean finish(String id, String lease) {
+    PreparedStatement ps = tx.prepare("DELETE FROM messages WHERE id = ? AND lease_token = ?");
+    return update(ps, "finishing message " + id, id, lease);
+  }
+
+  /** Puts an attempted message back for a later attempt, fenced by lease. */
+  public boolean retryLater(String id, String lease, long dueAt, int retried, int crashes) {
+    PreparedStatement ps = tx.prepare("UPDATE messages SET state = 'PENDING', lease_token = NULL, lease_until = NULL, "
+        + "due_at = ?, retried = ?, crashes = ? WHERE id = ? AND lease_token = ?");
+    try {
+      ps.setLong(1, dueAt);
+      ps.setInt(2, retried);
+      ps.setInt(3, crashes);
+      ps.setString(4, id);
+      ps.setString(5, lease);
+      return ps.executeUpdate() == 1;
+    } catch (SQLException e) {
+      throw new StoreException("scheduling retry of " + id, e);
+    }
+  }
+
+  /** Cancels a message whatever its state; an attempt in flight loses its fence and is dropped. */
+  public Optional<Message> cancel(String id) {
+    PreparedStatement ps = tx.prepare("DELETE FROM messages WHERE id = ? RETURNING " + MessageCodec.COLUMNS);
+    try {
+      ps.setString(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(MessageCodec.read(rs)) : Optional.empty();
+      }
+    } catch (SQLException e) {
+      throw new StoreException("cancelling message " + id, e);
+    }
+  }
+
+  public Optional<Message> find(String id) {
+    PreparedStatement ps = tx.prepare("SELECT " + MessageCodec.COLUMNS + " FROM messages WHERE id = ?");
+    try {
+      ps.setString(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(MessageCodec.read(rs)) : Optional.empty();
+      }
+    } catch (SQLException e) {
+      throw new StoreException("reading message " + id, e);
+    }
+  }
+
+  /** PENDING messages due after the keyset position (afterDue, afterId) and at or before {@code until}, in order. */
+  public List<Due> due(long afterDue, String afterId, long until, int limit) {
+    PreparedStatement ps = tx.prepare("SELECT id, due_at, queue_name, flow_key FROM messages "
+        + "WHERE state = 'PENDING' AND (due_at > ? OR (due_at = ? AND id > ?)) AND due_at <= ? "
+        + "ORDER BY due_at, id LIMIT ?");
+    try {
+      ps.setLong(1, afterDue);
+      ps.setLong(2, afterDue);
+      ps.setString(3, afterId);
+      ps.setLong(4, until);
+      ps.setInt(5, limit);
+      List<Due> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) out.add(new Due(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getString(4)));
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StoreException("loading due messages", e);
+    }
+  }
+
+  /**
+   * Single node start: every ACTIVE lease belongs to a process that is gone (us, before a crash).
+   * The attempt's outcome is unknown; returns the ids so the engine can decide (Transitions, Crashed).
+   */
+  public List<String> activeIds() {
+    PreparedStatement ps = tx.prepare("SELECT id FROM messages WHERE state = 'ACTIVE'");
+    List<String> out = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) out.add(rs.getString(1));
+      return out;
+    } catch (SQLException e) {
+      throw new StoreException("listing active messages", e);
+    }
+  }
+
+  /** Re-leases an ACTIVE message found at start so the crash decision can be applied, fenced as usual. */
+  public Optional<Message> takeOver(String id, String lease) {
+    PreparedStatement ps = tx.prepare("UPDATE messages SET lease_token = ? WHERE id = ? AND state = 'ACTIVE' RETURNING "
+        + MessageCodec.COLUMNS);
+    try {
+      ps.setString(1, lease);
+      ps.setString(2, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(MessageCodec.read(rs)) : Optional.empty();
+      }
+    } catch (SQLException e) {
+      throw new StoreException("taking over message " + id, e);
+    }
+  }
+
+  public long countPending() {
+    try (ResultSet rs = tx.prepare("SELECT count(*) FROM messages").executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (SQLException e) {
+      throw new StoreException("counting messages", e);
+    }
+  }
+
+  private static boolean update(PreparedStatement ps, String doing, String a, String b) {
+    try {
+      ps.setString(1, a);
+      ps.setString(2, b);
+      return ps.executeUpdate() == 1;
+    } catch (SQLException e) {
+      throw new StoreException(doing, e);
+    }
+  }
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs every test: the Java suites (unit, property, HTTP, process and store tests) and the
+# compatibility suite that drives Herald with the official @upstash/qstash SDK.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+JAVA_HOME="$("$ROOT/scripts/find-jdk.sh")"
+export JAVA_HOME
+cd "$ROOT"
+mvn -B -ntp verify
+"$ROOT/compat/run.sh"
