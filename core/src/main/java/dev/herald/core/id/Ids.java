@@ -4,27 +4,40 @@ import java.security.SecureRandom;
 import java.time.Instant;
 
 /**
- * Time-sortable, URL-safe ids: prefix + 10 chars of milliseconds + 16 random chars, in Crockford base32
- * (so string order is creation order to the millisecond). Thread-safe.
+ * Time-sortable, URL-safe ids: prefix + 10 chars of milliseconds + 16 chars of randomness, in Crockford
+ * base32. Monotonic within a process (like ULID's monotonic mode): an id made later never sorts before
+ * one made earlier, even in the same millisecond or when the wall clock steps back. Queues rely on this
+ * for FIFO order. Thread-safe.
  */
 public final class Ids {
   private static final char[] ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ".toCharArray();
+  private static final long LOW_MASK = (1L << 40) - 1;
   private final SecureRandom random = new SecureRandom();
+  private long lastMs = -1;
+  private long hi;
+  private long lo;
 
   public String next(String prefix, Instant now) {
-    char[] out = new char[26];
-    long ms = now.toEpochMilli();
-    for (int i = 9; i >= 0; i--) {
-      out[i] = ALPHABET[(int) (ms & 31)];
-      ms >>>= 5;
+    long ms;
+    long h;
+    long l;
+    synchronized (this) {
+      ms = Math.max(now.toEpochMilli(), lastMs);
+      if (ms == lastMs) {
+        lo = (lo + 1) & LOW_MASK;
+        if (lo == 0) hi = (hi + 1) & LOW_MASK;
+      } else {
+        lastMs = ms;
+        hi = random.nextLong() & LOW_MASK;
+        lo = random.nextLong() & (LOW_MASK >>> 1); // leave room to count up within the millisecond
+      }
+      h = hi;
+      l = lo;
     }
-    byte[] r = new byte[10];
-    random.nextBytes(r);
-    long hi = 0, lo = 0;
-    for (int i = 0; i < 5; i++) hi = (hi << 8) | (r[i] & 0xff);
-    for (int i = 5; i < 10; i++) lo = (lo << 8) | (r[i] & 0xff);
-    for (int i = 17; i >= 10; i--) { out[i] = ALPHABET[(int) (hi & 31)]; hi >>>= 5; }
-    for (int i = 25; i >= 18; i--) { out[i] = ALPHABET[(int) (lo & 31)]; lo >>>= 5; }
+    char[] out = new char[26];
+    for (int i = 9; i >= 0; i--) { out[i] = ALPHABET[(int) (ms & 31)]; ms >>>= 5; }
+    for (int i = 17; i >= 10; i--) { out[i] = ALPHABET[(int) (h & 31)]; h >>>= 5; }
+    for (int i = 25; i >= 18; i--) { out[i] = ALPHABET[(int) (l & 31)]; l >>>= 5; }
     return prefix + new String(out);
   }
 
