@@ -3,6 +3,7 @@ package dev.herald.core.message;
 import dev.herald.core.ValidationException;
 import dev.herald.core.time.Durations;
 import java.time.Duration;
+import java.util.Locale;
 
 /**
  * Flow-control limits for one key (spec 11): at most {@code parallelism} in flight and at most {@code rate}
@@ -29,7 +30,7 @@ public record FlowControl(String key, int parallelism, int rate, Duration period
       if (it.isEmpty()) continue;
       int eq = it.indexOf('=');
       if (eq < 0) throw new ValidationException("Upstash-Flow-Control-Value: expected name=value, got '" + clip(it) + "'");
-      String name = it.substring(0, eq).trim().toLowerCase();
+      String name = it.substring(0, eq).trim().toLowerCase(Locale.ROOT);
       String v = it.substring(eq + 1).trim();
       switch (name) {
         case "parallelism" -> parallelism = positive("parallelism", v);
@@ -40,7 +41,10 @@ public record FlowControl(String key, int parallelism, int rate, Duration period
       any = true;
     }
     if (!any) throw new ValidationException("Upstash-Flow-Control-Value: needs parallelism, rate or period");
-    if (period.isZero()) throw new ValidationException("Upstash-Flow-Control-Value: period must be positive");
+    // Periods are stored in whole seconds, so 500ms would silently become a zero-length window.
+    if (period.compareTo(Duration.ofSeconds(1)) < 0) {
+      throw new ValidationException("Upstash-Flow-Control-Value: period must be at least 1s");
+    }
     return new FlowControl(key, parallelism, rate, period);
   }
 

@@ -128,8 +128,14 @@ public final class HeaderParser {
 
   private int retries(String v, int defaultRetries) {
     if (v == null) return Math.min(defaultRetries, limits.maxRetries());
+    String t = v.trim();
+    // A valid count too large for an int is still just "more than the maximum": clamp it like the rest.
+    if (!t.isEmpty() && t.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      String digits = t.replaceFirst("^0+(?=.)", "");
+      return digits.length() > 9 ? limits.maxRetries() : Math.min(Integer.parseInt(digits), limits.maxRetries());
+    }
     try {
-      int n = Integer.parseInt(v.trim());
+      int n = Integer.parseInt(t);
       if (n < 0) throw new NumberFormatException();
       return Math.min(n, limits.maxRetries());
     } catch (NumberFormatException e) {

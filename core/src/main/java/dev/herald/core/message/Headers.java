@@ -41,10 +41,16 @@ public record Headers(Map<String, List<String>> map) {
     boolean upper = true;
     for (int i = 0; i < c.length; i++) {
       char ch = c[i];
-      if (ch == ' ' || ch > 127) return name; // not a token; leave as is, like Go does
+      if (!isTokenChar(ch)) return name; // not a token; leave as is, like Go does
       c[i] = upper ? Character.toUpperCase(ch) : Character.toLowerCase(ch);
       upper = ch == '-';
     }
     return new String(c);
+  }
+
+  /** RFC 7230 tchar, the bytes Go's textproto accepts in a header name. */
+  private static boolean isTokenChar(char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
+        || (ch < 128 && "!#$%&'*+-.^_`|~".indexOf(ch) >= 0);
   }
 }

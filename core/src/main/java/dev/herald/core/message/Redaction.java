@@ -6,6 +6,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
+import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -26,13 +27,13 @@ public record Redaction(boolean body, boolean allHeaders, Set<String> headers) {
     for (String part : raw.split(",")) {
       String p = part.trim();
       if (p.isEmpty()) continue;
-      String lower = p.toLowerCase();
+      String lower = p.toLowerCase(Locale.ROOT);
       if (lower.equals("body")) body = true;
       else if (lower.equals("header") || lower.equals("headers")) all = true;
       else if ((lower.startsWith("header[") || lower.startsWith("headers[")) && lower.endsWith("]")) {
         String name = p.substring(p.indexOf('[') + 1, p.length() - 1).trim();
         if (name.isEmpty()) throw new ValidationException("Upstash-Redact-Fields: empty header name in '" + clip(p) + "'");
-        names.add(name.toLowerCase());
+        names.add(name.toLowerCase(Locale.ROOT));
       } else {
         throw new ValidationException("Upstash-Redact-Fields: unknown field '" + clip(p) + "' (use body, header, header[Name])");
       }
@@ -45,7 +46,7 @@ public record Redaction(boolean body, boolean allHeaders, Set<String> headers) {
   }
 
   public boolean header(String name) {
-    return allHeaders || headers.contains(name.toLowerCase());
+    return allHeaders || headers.contains(name.toLowerCase(Locale.ROOT));
   }
 
   public static String redacted(byte[] value) {

@@ -57,7 +57,7 @@ public final class RetryAfter {
     }
   }
 
-  /** Go's time.ParseDuration grammar: [0-9.]+ followed by ns, us, µs, ms, s, m, h, repeated. */
+  /** Go's time.ParseDuration grammar: [0-9.]+ followed by ns, us, µs, μs, ms, s, m, h, repeated. */
   static Optional<Duration> goDuration(String v) {
     double nanos = 0;
     int i = 0;
@@ -76,7 +76,7 @@ public final class RetryAfter {
       while (i < v.length() && !((v.charAt(i) >= '0' && v.charAt(i) <= '9') || v.charAt(i) == '.')) i++;
       double unit = switch (v.substring(u, i)) {
         case "ns" -> 1;
-        case "us", "µs" -> 1e3;
+        case "us", "\u00b5s", "\u03bcs" -> 1e3; // micro sign and Greek mu, both accepted by Go
         case "ms" -> 1e6;
         case "s" -> 1e9;
         case "m" -> 60e9;

@@ -85,8 +85,15 @@ public final class RetryDelayExpression {
         case "abs" -> Math.abs(a);
         case "floor" -> Math.floor(a);
         case "ceil" -> Math.ceil(a);
-        default -> Math.rint(a);
+        default -> roundHalfAwayFromZero(a);
       };
+    }
+
+    /** Like Go's math.Round and JavaScript's Math.round for positives: 2.5 -> 3 (Math.rint would give 2). */
+    private static double roundHalfAwayFromZero(double a) {
+      double whole = Math.floor(Math.abs(a));
+      if (Math.abs(a) - whole >= 0.5) whole += 1;
+      return Math.copySign(whole, a);
     }
   }
 

@@ -1,0 +1,123 @@
+package dev.herald.core.message;
+
+import static dev.herald.core.message.HeaderParserTest.PARSER;
+import static dev.herald.core.message.HeaderParserTest.headers;
+import static dev.herald.core.message.HeaderParserTest.parse;
+import static dev.herald.core.message.HeaderParserTest.rejected;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class HeaderParserForwardingTest {
+
+  @Test
+  void forward_headers_lose_their_prefix_and_get_canonical_names() {
+    MessageOptions o = parse("Upstash-Forward-my-header", "v1", "upstash-forward-Authorization", "Bearer x",
+        "Content-Type", "application/json");
+    assertThat(o.headers().map()).containsExactly(
+        java.util.Map.entry("My-Header", List.of("v1")),
+        java.util.Map.entry("Authorization", List.of("Bearer x")),
+        java.util.Map.entry("Content-Type", List.of("application/json")));
+  }
+
+  @Test
+  void forwarding_a_header_the_http_client_owns_is_silently_dropped() {
+    assertThat(parse("Upstash-Forward-Host", "evil", "Upstash-Forward-Content-Length", "3").headers().isEmpty()).isTrue();
+  }
+
+  @Test
+  void a_forward_prefix_without_a_name_is_rejected() {
+    rejected("Upstash-Forward-", "Upstash-Forward-", "x");
+  }
+
+  @Test
+  void plain_request_headers_are_not_forwarded_by_default() {
+    MessageOptions o = parse("Authorization", "Bearer token", "X-Custom", "1", "Upstash-Telemetry-Sdk", "js");
+    assertThat(o.headers().isEmpty()).isTrue();
+  }
+
+  @Test
+  void header_forward_true_forwards_all_plain_headers_except_ours_and_hop_by_hop() {
+    MessageOptions o = parse("Upstash-Header-Forward", "true", "X-GitHub-Event", "push", "Authorization", "Bearer t",
+        "Host", "herald.local", "Content-Length", "12", "Connection", "keep-alive", "Transfer-Encoding", "chunked",
+        "Proxy-Authorization", "x", "Upstash-Telemetry-Sdk", "js", "Upstash-Retries", "1", "Content-Type", "text/plain");
+    assertThat(o.headers().map()).containsOnlyKeys("X-Github-Event", "Content-Type");
+    assertThat(o.retries()).isEqualTo(1);
+  }
+
+  @Test
+  void header_forward_is_read_case_insensitively_and_only_true_turns_it_on() {
+    assertThat(parse("upstash-header-forward", "TRUE", "X-A", "1").headers().first("x-a")).isEqualTo("1");
+    assertThat(parse("Upstash-Header-Forward", "false", "X-A", "1").headers().isEmpty()).isTrue();
+  }
+
+  @Test
+  void callback_urls_are_validated_and_kept_verbatim() {
+    MessageOptions o = parse("Upstash-Callback", "https://example.com/cb?x=1", "Upstash-Failure-Callback", "HTTP://example.com:8080/f");
+    assertThat(o.callback()).isEqualTo("https://example.com/cb?x=1");
+    assertThat(o.failureCallback()).isEqualTo("HTTP://example.com:8080/f");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"example.com/cb", "ftp://example.com/x", "https://", "https:///path", "https://exa mple.com",
+      "javascript:alert(1)", "/relative", "", "http://[::1"})
+  void invalid_callback_urls_are_rejected(String url) {
+    rejected("Upstash-Callback", "Upstash-Callback", url);
+    rejected("Upstash-Failure-Callback", "Upstash-Failure-Callback", url);
+  }
+
+  @Test
+  void callback_configuration_headers_are_rewritten_to_plain_upstash_headers() {
+    MessageOptions o = parse("Upstash-Callback", "https://example.com/cb",
+        "Upstash-Callback-Retries", "5", "upstash-callback-method", "PUT",
+        "Upstash-Callback-Forward-Upstash-Workflow-StepId", "3", "Upstash-Callback-Workflow-RunId", "wfr_1",
+        "Upstash-Failure-Callback", "https://example.com/fail", "Upstash-Failure-Callback-Timeout", "10s");
+    assertThat(o.callbackConfig().map()).containsOnlyKeys("Upstash-Retries", "Upstash-Method",
+        "Upstash-Forward-Upstash-Workflow-Stepid", "Upstash-Workflow-Runid");
+    assertThat(o.callbackConfig().first("upstash-method")).isEqualTo("PUT");
+    assertThat(o.failureCallbackConfig().map()).containsOnlyKeys("Upstash-Timeout");
+    assertThat(o.headers().isEmpty()).isTrue();
+  }
+
+  @Test
+  void a_callback_configuration_parses_into_the_callback_messages_options() {
+    MessageOptions o = parse("Upstash-Retries", "4", "Upstash-Callback", "https://example.com/cb",
+        "Upstash-Callback-Delay", "10s", "Upstash-Callback-Forward-X-Token", "abc");
+    MessageOptions callback = PARSER.parse(o.callbackConfig().map(), o.retries());
+    assertThat(callback.delay()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(callback.retries()).isEqualTo(4);
+    assertThat(callback.headers().first("X-Token")).isEqualTo("abc");
+  }
+
+  @Test
+  void an_invalid_callback_configuration_is_rejected_at_publish_time() {
+    rejected("Upstash-Retries", "Upstash-Callback", "https://example.com/cb", "Upstash-Callback-Retries", "many");
+    rejected("Upstash-Method", "Upstash-Failure-Callback", "https://example.com/f", "Upstash-Failure-Callback-Method", "HEAD");
+  }
+
+  @Test
+  void nested_callback_prefixes_unwrap_one_level_at_a_time() {
+    MessageOptions o = parse("Upstash-Callback", "https://example.com/cb",
+        "Upstash-Callback-Failure-Callback", "https://example.com/inner-fail");
+    assertThat(o.callbackConfig().first("Upstash-Failure-Callback")).isEqualTo("https://example.com/inner-fail");
+    rejected("Upstash-Failure-Callback", "Upstash-Callback", "https://example.com/cb", "Upstash-Callback-Failure-Callback", "nope");
+  }
+
+  @Test
+  void the_callback_and_failure_callback_urls_themselves_are_not_configuration() {
+    MessageOptions o = parse("Upstash-Callback", "https://example.com/cb", "Upstash-Failure-Callback", "https://example.com/f");
+    assertThat(o.callbackConfig().isEmpty()).isTrue();
+    assertThat(o.failureCallbackConfig().isEmpty()).isTrue();
+  }
+
+  @Test
+  void the_header_map_may_carry_several_values_per_name_when_forwarding_everything() {
+    var h = headers("Upstash-Header-Forward", "true");
+    h.put("X-Multi", List.of("a", "b"));
+    assertThat(PARSER.parse(h).headers().map()).containsEntry("X-Multi", List.of("a", "b"));
+  }
+}
