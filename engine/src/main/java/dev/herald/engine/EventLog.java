@@ -1,6 +1,7 @@
 package dev.herald.engine;
 
 import dev.herald.core.message.Message;
+import dev.herald.store.Events;
 import dev.herald.store.Tx;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -23,7 +24,11 @@ final class EventLog {
       if (m.flowControlKey() != null) detail.put("flowControlKey", m.flowControlKey());
     }
     if (extra != null) detail.putAll(extra);
-    tx.events().append(now, m.id(), state, m.url(), m.topicName(), m.queueName(), m.scheduleId(),
-        m.labels().isEmpty() ? null : "," + String.join(",", m.labels()) + ",", detail);
+    tx.events().append(now, subject(m), state, detail);
+  }
+
+  static Events.Subject subject(Message m) {
+    return new Events.Subject(m.id(), m.url(), m.topicName(), m.queueName(), m.scheduleId(),
+        m.labels().isEmpty() ? null : "," + String.join(",", m.labels()) + ",", m.flowControlKey(), m.callerIp());
   }
 }

@@ -3,6 +3,9 @@ package dev.herald.engine;
 import dev.herald.core.message.Message;
 import dev.herald.store.Db;
 import java.time.InstantSource;
+import dev.herald.store.Messages;
+import java.net.URI;
+import java.util.List;
 import java.util.Optional;
 
 /** Reads and cancels pending messages (spec 4). */
@@ -17,6 +20,44 @@ public final class MessageService {
 
   public Optional<Message> find(String id) {
     return db.read(tx -> tx.messages().find(id));
+  }
+
+  /**
+   * Cancels every pending message matching {@code f} (and the optional host/path filters), in batches.
+   * Returns how many were cancelled. With no filter at all this cancels everything (spec 4.4).
+   */
+  public int cancelMatching(Messages.Filter f, List<String> hosts, List<String> paths) {
+    int total = 0;
+    String after = "";
+    while (true) {
+      String from = after;
+      List<Message> batch = db.read(tx -> tx.messages().matching(f, from, 500));
+      if (batch.isEmpty()) return total;
+      after = batch.get(batch.size() - 1).id();
+      List<String> ids = batch.stream().filter(m -> matchesUrl(m.url(), hosts, paths)).map(Message::id).toList();
+      long now = clock.millis();
+      total += db.write(tx -> {
+        int n = 0;
+        for (String id : ids) {
+          var m = tx.messages().cancel(id);
+          if (m.isEmpty()) continue;
+          EventLog.append(tx, now, m.get(), "CANCEL_REQUESTED", null);
+          EventLog.append(tx, now, m.get(), "CANCELED", null);
+          n++;
+        }
+        return n;
+      }).join();
+    }
+  }
+
+  private static boolean matchesUrl(String url, List<String> hosts, List<String> paths) {
+    if (hosts.isEmpty() && paths.isEmpty()) return true;
+    try {
+      URI u = URI.create(url);
+      return (hosts.isEmpty() || hosts.contains(u.getHost())) && (paths.isEmpty() || paths.contains(u.getRawPath()));
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   /** Cancels one message; false when there is no such pending message. An attempt in flight may still land. */

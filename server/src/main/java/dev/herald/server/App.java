@@ -5,7 +5,10 @@ import dev.herald.api.Auth;
 import dev.herald.api.HttpApi;
 import dev.herald.core.id.Ids;
 import dev.herald.core.message.HeaderParser;
+import dev.herald.engine.DlqService;
 import dev.herald.engine.Dispatcher;
+import dev.herald.engine.Loop;
+import dev.herald.engine.Maintenance;
 import dev.herald.engine.EgressGuard;
 import dev.herald.engine.MessageService;
 import dev.herald.engine.PublishService;
@@ -26,12 +29,14 @@ public final class App implements AutoCloseable {
   private final Db db;
   private final Dispatcher dispatcher;
   private final HttpApi http;
+  private final List<Loop> loops;
   private volatile boolean ready;
 
-  private App(Db db, Dispatcher dispatcher, HttpApi http) {
+  private App(Db db, Dispatcher dispatcher, HttpApi http, List<Loop> loops) {
     this.db = db;
     this.dispatcher = dispatcher;
     this.http = http;
+    this.loops = loops;
   }
 
   public static App start(Config c, InstantSource clock) {
@@ -51,14 +56,19 @@ public final class App implements AutoCloseable {
       PublishService publisher = new PublishService(db, clock, ids, c.retention().dedupWindow());
       publisher.onNewWork(dispatcher);
       MessageService messages = new MessageService(db, clock);
+      DlqService dlq = new DlqService(db, clock, ids);
+      dlq.onNewWork(dispatcher);
+      Maintenance maintenance = new Maintenance(db, clock, c.retention().logs(), c.retention().dlq());
+      Loop maintenanceLoop = new Loop("maintenance", Duration.ofSeconds(30), maintenance::runOnceForLoop);
       App[] self = new App[1];
-      var routes = Api.routes(new Api.Services(parser, publisher, messages, keys, () -> self[0] != null && self[0].ready));
+      var routes = Api.routes(new Api.Services(parser, publisher, messages, keys, dlq, db, clock, () -> self[0] != null && self[0].ready));
       HttpApi http = new HttpApi(routes, new Auth(List.of(c.auth().token())), new HttpApi.Limits(c.limits().maxBodyBytes(),
           c.limits().maxHeadersBytes(), c.limits().maxRequestLineBytes(), c.server().idleTimeout(), c.server().maxConnections()));
-      App app = new App(db, dispatcher, http);
+      App app = new App(db, dispatcher, http, List.of(maintenanceLoop));
       self[0] = app;
       http.start(c.server().host(), c.server().port());
       dispatcher.start();
+      maintenanceLoop.start();
       app.ready = dispatcher.isRunning();
       return app;
     } catch (RuntimeException e) {
@@ -83,6 +93,7 @@ public final class App implements AutoCloseable {
   public void close() {
     ready = false;
     http.close();
+    loops.forEach(Loop::close);
     dispatcher.close();
     db.close();
   }

@@ -23,10 +23,10 @@ public final class Dlq {
   public record Entry(String dlqId, long enteredAt, Message message, LastResponse response) {}
 
   /** Filters of GET/DELETE /v2/dlq; null or empty = no filter. */
-  public record Filter(List<String> messageIds, List<String> urls, List<String> topicNames, List<String> queueNames,
-      List<String> scheduleIds, List<String> labels, List<Integer> responseStatuses, List<String> callerIps,
-      Long fromDate, Long toDate) {
-    public static final Filter ALL = new Filter(null, null, null, null, null, null, null, null, null, null);
+  public record Filter(List<String> dlqIds, List<String> messageIds, List<String> urls, List<String> topicNames,
+      List<String> queueNames, List<String> scheduleIds, List<String> labels, List<String> flowControlKeys,
+      List<Integer> responseStatuses, List<String> callerIps, Long fromDate, Long toDate, boolean latestFirst) {
+    public static final Filter ALL = new Filter(null, null, null, null, null, null, null, null, null, null, null, null, false);
   }
 
   private record ResponseJson(Map<String, List<String>> headers, byte[] body, String error) {}
@@ -34,8 +34,8 @@ public final class Dlq {
   public void insert(String dlqId, Message m, long enteredAt, LastResponse r) {
     PreparedStatement ps = tx.prepare("""
         INSERT INTO dlq (dlq_id, message_id, entered_at, created_at, url, topic_name, queue_name, schedule_id, labels,
-          caller_ip, response_status, spec, response, body)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""");
+          caller_ip, response_status, spec, response, body, flow_key)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""");
     try {
       ps.setString(1, dlqId);
       ps.setString(2, m.id());
@@ -51,6 +51,7 @@ public final class Dlq {
       ps.setBytes(12, MessageCodec.spec(m));
       ps.setBytes(13, Json.MAPPER.writeValueAsBytes(new ResponseJson(r.headers(), r.body(), r.error())));
       ps.setBytes(14, m.body());
+      ps.setString(15, m.flowControlKey());
       ps.executeUpdate();
     } catch (SQLException e) {
       throw new StoreException("moving " + m.id() + " to the DLQ", e);
@@ -58,7 +59,7 @@ public final class Dlq {
   }
 
   private static final String SELECT = "SELECT dlq_id, entered_at, message_id, 0, 0, created_at, url, topic_name, "
-      + "queue_name, schedule_id, caller_ip, NULL, spec, body, response_status, response FROM dlq";
+      + "queue_name, schedule_id, caller_ip, flow_key, spec, body, response_status, response FROM dlq";
 
   public Optional<Entry> find(String dlqId) {
     PreparedStatement ps = tx.prepare(SELECT + " WHERE dlq_id = ?");
@@ -72,15 +73,36 @@ public final class Dlq {
     }
   }
 
-  /** Newest first; {@code beforeId} is the cursor (exclusive), null for the first page. */
-  public List<Entry> list(Filter f, String beforeId, int limit) {
+  /** Oldest first (or newest first); {@code cursor} is the last dlqId of the previous page, null at the start. */
+  public List<Entry> list(Filter f, String cursor, int limit) {
     StringBuilder sql = new StringBuilder(SELECT + " WHERE 1=1");
     List<Object> args = new ArrayList<>();
-    if (beforeId != null) {
-      sql.append(" AND dlq_id < ?");
-      args.add(beforeId);
+    if (cursor != null) {
+      sql.append(f.latestFirst() ? " AND dlq_id < ?" : " AND dlq_id > ?");
+      args.add(cursor);
     }
+    if (f.dlqIds() != null && !f.dlqIds().isEmpty()) {
+      Filters.anyOf(sql, args, "dlq_id", f.dlqIds());
+    } else {
+      filters(f, sql, args);
+    }
+    sql.append(f.latestFirst() ? " ORDER BY dlq_id DESC LIMIT ?" : " ORDER BY dlq_id ASC LIMIT ?");
+    args.add(limit);
+    try (PreparedStatement ps = tx.connection().prepareStatement(sql.toString())) {
+      Filters.bind(ps, args);
+      List<Entry> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) out.add(read(rs));
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StoreException("listing the DLQ", e);
+    }
+  }
+
+  private static void filters(Filter f, StringBuilder sql, List<Object> args) {
     Filters.anyOf(sql, args, "message_id", f.messageIds());
+    Filters.anyOf(sql, args, "flow_key", f.flowControlKeys());
     Filters.anyOf(sql, args, "url", f.urls());
     Filters.anyOf(sql, args, "topic_name", f.topicNames());
     Filters.anyOf(sql, args, "queue_name", f.queueNames());
@@ -95,19 +117,7 @@ public final class Dlq {
       }
       sql.append(')');
     }
-    Filters.range(sql, args, "created_at", f.fromDate(), f.toDate());
-    sql.append(" ORDER BY dlq_id DESC LIMIT ?");
-    args.add(limit);
-    try (PreparedStatement ps = tx.connection().prepareStatement(sql.toString())) {
-      Filters.bind(ps, args);
-      List<Entry> out = new ArrayList<>();
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) out.add(read(rs));
-      }
-      return out;
-    } catch (SQLException e) {
-      throw new StoreException("listing the DLQ", e);
-    }
+    Filters.range(sql, args, "entered_at", f.fromDate(), f.toDate());
   }
 
   public boolean delete(String dlqId) {
@@ -134,7 +144,7 @@ public final class Dlq {
 
   private static Entry read(ResultSet rs) throws SQLException {
     Message m = MessageCodec.decode(rs.getString(3), 0, 0, rs.getLong(6), rs.getString(7), rs.getString(8),
-        rs.getString(9), rs.getString(10), rs.getString(11), null, rs.getBytes(13), rs.getBytes(14));
+        rs.getString(9), rs.getString(10), rs.getString(11), rs.getString(12), rs.getBytes(13), rs.getBytes(14));
     ResponseJson r = Json.MAPPER.readValue(rs.getBytes(16), ResponseJson.class);
     return new Entry(rs.getString(1), rs.getLong(2), m.withRetried(m.maxRetries(), 0),
         new LastResponse(rs.getInt(15), r.headers() == null ? Map.of() : r.headers(), r.body(), r.error()));

@@ -21,37 +21,44 @@ public final class Events {
 
   /** Filters of GET /v2/logs; null or empty = no filter. Lists are any-of. */
   public record Filter(List<String> messageIds, List<String> states, List<String> urls, List<String> topicNames,
-      List<String> queueNames, List<String> scheduleIds, List<String> labels, Long fromDate, Long toDate) {}
+      List<String> queueNames, List<String> scheduleIds, List<String> labels, List<String> flowControlKeys,
+      List<String> callerIps, Long fromDate, Long toDate, boolean earliestFirst) {}
 
-  public void append(long time, String messageId, String state, String url, String topicName, String queueName,
-      String scheduleId, String labels, Map<String, Object> detail) {
+  /** The message facts every entry repeats, so filters need no join. */
+  public record Subject(String messageId, String url, String topicName, String queueName, String scheduleId,
+      String labels, String flowKey, String callerIp) {}
+
+  public void append(long time, Subject s, String state, Map<String, Object> detail) {
     PreparedStatement ps = tx.prepare("""
-        INSERT INTO events (time, message_id, state, url, topic_name, queue_name, schedule_id, labels, detail)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""");
+        INSERT INTO events (time, message_id, state, url, topic_name, queue_name, schedule_id, labels, flow_key,
+          caller_ip, detail)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""");
     try {
       ps.setLong(1, time);
-      ps.setString(2, messageId);
+      ps.setString(2, s.messageId());
       ps.setString(3, state);
-      ps.setString(4, url);
-      ps.setString(5, topicName);
-      ps.setString(6, queueName);
-      ps.setString(7, scheduleId);
-      ps.setString(8, labels);
-      ps.setBytes(9, detail == null || detail.isEmpty() ? null : Json.MAPPER.writeValueAsBytes(detail));
+      ps.setString(4, s.url());
+      ps.setString(5, s.topicName());
+      ps.setString(6, s.queueName());
+      ps.setString(7, s.scheduleId());
+      ps.setString(8, s.labels());
+      ps.setString(9, s.flowKey());
+      ps.setString(10, s.callerIp());
+      ps.setBytes(11, detail == null || detail.isEmpty() ? null : Json.MAPPER.writeValueAsBytes(detail));
       ps.executeUpdate();
     } catch (SQLException e) {
-      throw new StoreException("appending " + state + " event of " + messageId, e);
+      throw new StoreException("appending " + state + " event of " + s.messageId(), e);
     }
   }
 
-  /** Newest first, entries with id < {@code before} (0 = from the newest). */
-  public List<Event> list(Filter f, long before, int limit) {
+  /** Newest first (or oldest first), entries past the cursor id (0 = from the start). */
+  public List<Event> list(Filter f, long cursor, int limit) {
     StringBuilder sql = new StringBuilder(
         "SELECT id, time, message_id, state, url, topic_name, queue_name, schedule_id, labels, detail FROM events WHERE 1=1");
     List<Object> args = new ArrayList<>();
-    if (before > 0) {
-      sql.append(" AND id < ?");
-      args.add(before);
+    if (cursor > 0) {
+      sql.append(f.earliestFirst() ? " AND id > ?" : " AND id < ?");
+      args.add(cursor);
     }
     Filters.anyOf(sql, args, "message_id", f.messageIds());
     Filters.anyOf(sql, args, "state", f.states());
@@ -60,8 +67,10 @@ public final class Events {
     Filters.anyOf(sql, args, "queue_name", f.queueNames());
     Filters.anyOf(sql, args, "schedule_id", f.scheduleIds());
     Filters.labels(sql, args, f.labels());
+    Filters.anyOf(sql, args, "flow_key", f.flowControlKeys());
+    Filters.anyOf(sql, args, "caller_ip", f.callerIps());
     Filters.range(sql, args, "time", f.fromDate(), f.toDate());
-    sql.append(" ORDER BY id DESC LIMIT ?");
+    sql.append(f.earliestFirst() ? " ORDER BY id ASC LIMIT ?" : " ORDER BY id DESC LIMIT ?");
     args.add(limit);
     try (PreparedStatement ps = tx.connection().prepareStatement(sql.toString())) {
       Filters.bind(ps, args);

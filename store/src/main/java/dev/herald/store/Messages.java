@@ -19,6 +19,42 @@ public final class Messages {
     this.tx = tx;
   }
 
+  /** Filters of bulk cancel (spec 4.4); null or empty = no filter; host/path are matched by the caller. */
+  public record Filter(List<String> messageIds, List<String> topicNames, List<String> queueNames, List<String> urls,
+      List<String> labels, List<String> flowControlKeys, List<String> scheduleIds, List<String> callerIps,
+      Long fromDate, Long toDate) {}
+
+  /** Messages matching {@code f}, oldest first, after {@code afterId}; for bulk cancel. */
+  public List<Message> matching(Filter f, String afterId, int limit) {
+    StringBuilder sql = new StringBuilder("SELECT " + MessageCodec.COLUMNS + " FROM messages WHERE id > ?");
+    List<Object> args = new ArrayList<>();
+    args.add(afterId);
+    if (f.messageIds() != null && !f.messageIds().isEmpty()) {
+      Filters.anyOf(sql, args, "id", f.messageIds());
+    } else {
+      Filters.anyOf(sql, args, "topic_name", f.topicNames());
+      Filters.anyOf(sql, args, "queue_name", f.queueNames());
+      Filters.anyOf(sql, args, "url", f.urls());
+      Filters.labels(sql, args, f.labels());
+      Filters.anyOf(sql, args, "flow_key", f.flowControlKeys());
+      Filters.anyOf(sql, args, "schedule_id", f.scheduleIds());
+      Filters.anyOf(sql, args, "caller_ip", f.callerIps());
+      Filters.range(sql, args, "created_at", f.fromDate(), f.toDate());
+    }
+    sql.append(" ORDER BY id LIMIT ?");
+    args.add(limit);
+    try (PreparedStatement ps = tx.connection().prepareStatement(sql.toString())) {
+      Filters.bind(ps, args);
+      List<Message> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) out.add(MessageCodec.read(rs));
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StoreException("selecting messages to cancel", e);
+    }
+  }
+
   /** A message due at {@code dueAt}, in due order. */
   public record Due(String id, long dueAt, String queueName, String flowKey) {}
 

@@ -40,6 +40,8 @@ CREATE TABLE events (
   queue_name   TEXT,
   schedule_id  TEXT,
   labels       TEXT,
+  flow_key     TEXT,
+  caller_ip    TEXT,
   detail       BLOB                        -- JSON
 );
 CREATE INDEX events_message ON events (message_id);
@@ -56,6 +58,7 @@ CREATE TABLE dlq (
   schedule_id  TEXT,
   labels       TEXT,
   caller_ip    TEXT,
+  flow_key     TEXT,
   response_status INTEGER NOT NULL,
   spec         BLOB NOT NULL,              -- message JSON
   response     BLOB NOT NULL,              -- JSON: headers, body (capped), error

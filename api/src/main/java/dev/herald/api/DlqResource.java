@@ -1,0 +1,131 @@
+package dev.herald.api;
+
+import dev.herald.core.message.HeaderParser;
+import dev.herald.core.message.Message;
+import dev.herald.core.message.MessageOptions;
+import dev.herald.engine.DlqService;
+import dev.herald.store.Dlq;
+import dev.herald.store.Json;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
+import tools.jackson.databind.JsonNode;
+
+/** The dead-letter queue endpoints (spec 9). */
+final class DlqResource {
+  private static final Set<String> FILTERS = Set.of("dlqIds", "messageId", "messageIds", "url", "topicName", "scheduleId",
+      "queueName", "label", "flowControlKey", "callerIp", "callerIP", "responseStatus", "fromDate", "toDate", "api", "source");
+  private static final Set<String> BULK = union(FILTERS, Set.of("count", "cursor", "qstash_token"));
+  private static final Set<String> LIST = union(BULK, Set.of("order"));
+
+  private final DlqService dlq;
+  private final HeaderParser parser;
+  private final InstantSource clock;
+
+  DlqResource(DlqService dlq, HeaderParser parser, InstantSource clock) {
+    this.dlq = dlq;
+    this.parser = parser;
+    this.clock = clock;
+  }
+
+  ApiResponse list(ApiRequest req) {
+    var page = dlq.list(filter(req, false), req.queryFirst("cursor"), Queries.count(req, 100, 100));
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("messages", page.items().stream().map(DlqResource::view).toList());
+    if (page.cursor() != null) o.put("cursor", page.cursor());
+    return ApiResponse.ok(o);
+  }
+
+  ApiResponse get(ApiRequest req) {
+    String id = req.pathVar("dlqId");
+    return dlq.find(id).map(e -> ApiResponse.ok(view(e))).orElseThrow(() -> ApiException.notFound("dlq entry " + id));
+  }
+
+  ApiResponse delete(ApiRequest req) {
+    String id = req.pathVar("dlqId");
+    if (!dlq.delete(id)) throw ApiException.notFound("dlq entry " + id);
+    return ApiResponse.ok(Map.of("deleted", 1));
+  }
+
+  ApiResponse deleteMany(ApiRequest req) {
+    Queries.onlyKnown(req, BULK);
+    var page = dlq.deleteMatching(filter(req, true), req.queryFirst("cursor"), Queries.count(req, 100, 100));
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("deleted", page.items().size());
+    if (page.cursor() != null) o.put("cursor", page.cursor());
+    return ApiResponse.ok(o);
+  }
+
+  ApiResponse retry(ApiRequest req) {
+    String id = req.pathVar("dlqId");
+    String messageId = dlq.retry(id, overrides(req)).orElseThrow(() -> ApiException.notFound("dlq entry " + id));
+    return ApiResponse.of(201, Map.of("messageId", messageId));
+  }
+
+  ApiResponse retryMany(ApiRequest req) {
+    Queries.onlyKnown(req, BULK);
+    var page = dlq.retryMatching(filter(req, true), req.queryFirst("cursor"), Queries.count(req, 100, 100), overrides(req));
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("responses", page.items().stream().map(mid -> Map.of("messageId", mid)).toList());
+    if (page.cursor() != null) o.put("cursor", page.cursor());
+    return ApiResponse.of(201, o);
+  }
+
+  /** Headers on a retry request override the stored configuration (spec 9.6). */
+  private UnaryOperator<Message> overrides(ApiRequest req) {
+    Set<String> given = req.headers().keySet().stream().map(k -> k.toLowerCase(Locale.ROOT))
+        .filter(k -> k.startsWith("upstash-")).collect(Collectors.toSet());
+    if (given.isEmpty()) return m -> m;
+    MessageOptions o = parser.parse(req.headers());
+    Instant now = clock.instant();
+    return m -> DlqService.override(m, o, given, now);
+  }
+
+  private static Dlq.Filter filter(ApiRequest req, boolean allowLegacyBody) {
+    List<String> dlqIds = new ArrayList<>(req.queryList("dlqIds"));
+    if (allowLegacyBody && req.body().length > 0) dlqIds.addAll(legacyIds(req.body()));
+    boolean latestFirst = "latestFirst".equals(req.queryFirst("order"));
+    return new Dlq.Filter(dlqIds, Queries.list(req, "messageId", "messageIds"), req.queryList("url"),
+        req.queryList("topicName"), req.queryList("queueName"), req.queryList("scheduleId"), req.queryList("label"),
+        req.queryList("flowControlKey"), Queries.ints(req, "responseStatus"), Queries.list(req, "callerIp", "callerIP"),
+        Queries.millis(req, "fromDate"), Queries.millis(req, "toDate"), latestFirst);
+  }
+
+  private static List<String> legacyIds(byte[] body) {
+    try {
+      JsonNode n = Json.MAPPER.readTree(body);
+      List<String> out = new ArrayList<>();
+      if (n.has("dlqIds")) n.get("dlqIds").forEach(x -> out.add(x.asString()));
+      return out;
+    } catch (RuntimeException e) {
+      throw ApiException.badRequest("body: expected {\"dlqIds\": [...]}");
+    }
+  }
+
+  static Map<String, Object> view(Dlq.Entry e) {
+    Map<String, Object> o = MessageView.of(e.message());
+    o.put("dlqId", e.dlqId());
+    o.put("responseStatus", e.response().status());
+    o.put("responseHeader", e.response().headers());
+    byte[] body = e.response().body() == null ? new byte[0] : e.response().body();
+    Map<String, Object> b = new LinkedHashMap<>();
+    MessageView.putBody(b, body, false);
+    if (b.containsKey("body")) o.put("responseBody", b.get("body"));
+    if (b.containsKey("bodyBase64")) o.put("responseBodyBase64", b.get("bodyBase64"));
+    if (e.response().error() != null) o.put("error", e.response().error());
+    return o;
+  }
+
+  private static Set<String> union(Set<String> a, Set<String> b) {
+    java.util.HashSet<String> s = new java.util.HashSet<>(a);
+    s.addAll(b);
+    return Set.copyOf(s);
+  }
+}

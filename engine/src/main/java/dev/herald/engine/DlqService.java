@@ -1,0 +1,119 @@
+package dev.herald.engine;
+
+import dev.herald.core.id.Ids;
+import dev.herald.core.message.Message;
+import dev.herald.core.message.MessageOptions;
+import dev.herald.store.Db;
+import dev.herald.store.Dlq;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
+
+/**
+ * The dead-letter queue (spec 9): list, read, delete and retry. A retry re-creates the message with a
+ * new id, fresh retries and the original body, headers and configuration, and removes the DLQ entry,
+ * in one transaction.
+ */
+public final class DlqService {
+  /** One page of a bulk action: how many were touched, and where to continue (null when done). */
+  public record Page<T>(List<T> items, String cursor) {}
+
+  private final Db db;
+  private final InstantSource clock;
+  private final Ids ids;
+  private volatile NewWork newWork = (id, due) -> {};
+
+  public DlqService(Db db, InstantSource clock, Ids ids) {
+    this.db = db;
+    this.clock = clock;
+    this.ids = ids;
+  }
+
+  public void onNewWork(NewWork listener) {
+    this.newWork = listener;
+  }
+
+  public Page<Dlq.Entry> list(Dlq.Filter f, String cursor, int count) {
+    List<Dlq.Entry> rows = db.read(tx -> tx.dlq().list(f, cursor, count + 1));
+    return page(rows, count);
+  }
+
+  public Optional<Dlq.Entry> find(String dlqId) {
+    return db.read(tx -> tx.dlq().find(dlqId));
+  }
+
+  public boolean delete(String dlqId) {
+    return db.write(tx -> tx.dlq().delete(dlqId)).join();
+  }
+
+  public Page<String> deleteMatching(Dlq.Filter f, String cursor, int count) {
+    Page<Dlq.Entry> p = list(f, cursor, count);
+    List<String> gone = db.write(tx -> {
+      List<String> out = new ArrayList<>();
+      for (Dlq.Entry e : p.items()) if (tx.dlq().delete(e.dlqId())) out.add(e.dlqId());
+      return out;
+    }).join();
+    return new Page<>(gone, p.cursor());
+  }
+
+  /** Re-publishes one entry; {@code override} may change the configuration (headers on the retry request). */
+  public Optional<String> retry(String dlqId, UnaryOperator<Message> override) {
+    Page<String> p = retryEntries(find(dlqId).map(List::of).orElse(List.of()), null, override);
+    return p.items().stream().findFirst();
+  }
+
+  public Page<String> retryMatching(Dlq.Filter f, String cursor, int count, UnaryOperator<Message> override) {
+    Page<Dlq.Entry> p = list(f, cursor, count);
+    return retryEntries(p.items(), p.cursor(), override);
+  }
+
+  private Page<String> retryEntries(List<Dlq.Entry> entries, String cursor, UnaryOperator<Message> override) {
+    Instant now = clock.instant();
+    long nowMs = now.toEpochMilli();
+    List<Message> fresh = new ArrayList<>();
+    List<String> created = db.write(tx -> {
+      List<String> out = new ArrayList<>();
+      for (Dlq.Entry e : entries) {
+        if (!tx.dlq().delete(e.dlqId())) continue; // retried or deleted by someone else meanwhile
+        Message m = override.apply(renew(e.message(), now));
+        PublishService.insert(tx, m, nowMs);
+        fresh.add(m);
+        out.add(m.id());
+      }
+      return out;
+    }).join();
+    for (Message m : fresh) newWork.created(m.id(), m.notBefore().toEpochMilli());
+    return new Page<>(created, cursor);
+  }
+
+  private Message renew(Message m, Instant now) {
+    return new Message(ids.message(now), m.url(), m.topicName(), m.endpointName(), m.queueName(), m.scheduleId(),
+        m.method(), m.headers(), m.body(), m.maxRetries(), m.retryDelayExpression(), m.timeoutMillis(), m.callback(),
+        m.callbackConfig(), m.failureCallback(), m.failureCallbackConfig(), m.labels(), m.redact(), m.flowControlKey(),
+        m.flowParallelism(), m.flowRate(), m.flowPeriodSeconds(), now, now, m.callerIp(), 0, 0, m.sourceMessageId());
+  }
+
+  /** Applies the headers given on a retry request to a message being re-created (spec 9.6). */
+  public static Message override(Message m, MessageOptions o, java.util.Set<String> given, Instant now) {
+    int retries = given.contains("upstash-retries") ? o.retries() : m.maxRetries();
+    String method = given.contains("upstash-method") ? o.method() : m.method();
+    String retryDelay = given.contains("upstash-retry-delay") ? o.retryDelay().source() : m.retryDelayExpression();
+    Long timeout = given.contains("upstash-timeout") ? Long.valueOf(o.timeout().toMillis()) : m.timeoutMillis();
+    Instant notBefore = given.contains("upstash-delay") || given.contains("upstash-not-before") ? o.firstDue(now) : m.notBefore();
+    return new Message(m.id(), m.url(), m.topicName(), m.endpointName(), m.queueName(), m.scheduleId(), method,
+        m.headers(), m.body(), retries, retryDelay, timeout, m.callback(), m.callbackConfig(), m.failureCallback(),
+        m.failureCallbackConfig(), m.labels(), m.redact(), m.flowControlKey(), m.flowParallelism(), m.flowRate(),
+        m.flowPeriodSeconds(), notBefore, m.createdAt(), m.callerIp(), 0, 0, m.sourceMessageId());
+  }
+
+  private static <T> Page<T> page(List<T> rows, int count) {
+    if (rows.size() <= count) return new Page<>(rows, null);
+    List<T> items = rows.subList(0, count);
+    T last = items.get(items.size() - 1);
+    String cursor = last instanceof Dlq.Entry e ? e.dlqId() : String.valueOf(last);
+    return new Page<>(List.copyOf(items), cursor);
+  }
+}
