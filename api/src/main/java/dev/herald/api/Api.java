@@ -2,9 +2,13 @@ package dev.herald.api;
 
 import dev.herald.core.message.HeaderParser;
 import dev.herald.engine.DlqService;
+import dev.herald.engine.FlowControlView;
 import dev.herald.engine.MessageService;
 import dev.herald.engine.PublishService;
+import dev.herald.engine.QueueService;
+import dev.herald.engine.ScheduleService;
 import dev.herald.engine.SigningKeys;
+import dev.herald.engine.UrlGroupService;
 import dev.herald.store.Db;
 import java.time.InstantSource;
 import java.util.Map;
@@ -16,20 +20,31 @@ public final class Api {
 
   /** The services the API needs. */
   public record Services(HeaderParser parser, PublishService publisher, MessageService messages, SigningKeys keys,
-      DlqService dlq, Db db, InstantSource clock, BooleanSupplier ready) {}
+      DlqService dlq, QueueService queues, UrlGroupService groups, ScheduleService schedules, FlowControlView flows,
+      Db db, InstantSource clock, BooleanSupplier ready) {}
 
-  public static Routes routes(Services s) {
-    PublishResource publish = new PublishResource(s.parser(), s.publisher());
+  /** Limits the resources enforce. */
+  public record Settings(int maxBatchItems, int maxQueueParallelism, int globalParallelism) {}
+
+  public static Routes routes(Services s, Settings settings) {
+    PublishResource publish = new PublishResource(s.parser(), s.publisher(), s.schedules());
+    BatchResource batch = new BatchResource(s.parser(), s.publisher(), settings.maxBatchItems());
     MessagesResource messages = new MessagesResource(s.messages());
     KeysResource keys = new KeysResource(s.keys());
     DlqResource dlq = new DlqResource(s.dlq(), s.parser(), s.clock());
     LogsResource logs = new LogsResource(s.db());
+    QueuesResource queues = new QueuesResource(s.queues(), settings.maxQueueParallelism());
+    TopicsResource topics = new TopicsResource(s.groups());
+    SchedulesResource schedules = new SchedulesResource(s.schedules());
+    FlowControlResource flow = new FlowControlResource(s.flows(), settings.globalParallelism());
     return new Routes()
         .open("GET", "/healthz", req -> ApiResponse.ok(Map.of("status", "ok")))
         .open("GET", "/readyz", req -> s.ready().getAsBoolean()
             ? ApiResponse.ok(Map.of("status", "ready"))
             : ApiResponse.error(503, "not ready"))
         .add("POST,GET,PUT,PATCH,DELETE", "/v2/publish/{destination...}", publish::publish)
+        .add("POST,GET,PUT,PATCH,DELETE", "/v2/enqueue/{queue}/{destination...}", publish::enqueue)
+        .add("POST", "/v2/batch", batch::batch)
         .add("GET", "/v2/messages/{id}", messages::get)
         .add("DELETE", "/v2/messages", messages::cancelMany)
         .add("DELETE", "/v2/messages/{id}", messages::cancel)
@@ -43,6 +58,32 @@ public final class Api {
         .add("GET", "/v2/dlq/{dlqId}", dlq::get)
         .add("DELETE", "/v2/dlq/{dlqId}", dlq::delete)
         .add("GET", "/v2/events", logs::events)
-        .add("GET", "/v2/logs", logs::logs);
+        .add("GET", "/v2/logs", logs::logs)
+        .add("GET", "/v2/schedules", schedules::list)
+        .add("PATCH,POST", "/v2/schedules/{id}/pause", schedules::pause)
+        .add("PATCH,POST", "/v2/schedules/{id}/resume", schedules::resume)
+        .add("GET", "/v2/schedules/{id}", schedules::get)
+        .add("DELETE", "/v2/schedules/{id}", schedules::delete)
+        .add("POST", "/v2/schedules/{destination...}", schedules::create)
+        .add("POST", "/v2/queues", queues::upsert)
+        .add("GET", "/v2/queues", queues::list)
+        .add("POST", "/v2/queues/{queue}/pause", queues::pause)
+        .add("POST", "/v2/queues/{queue}/resume", queues::resume)
+        .add("GET", "/v2/queues/{queue}", queues::get)
+        .add("DELETE", "/v2/queues/{queue}", queues::delete)
+        .add("POST", "/v2/topics/{group}/endpoints", topics::upsert)
+        .add("DELETE", "/v2/topics/{group}/endpoints", topics::remove)
+        .add("GET", "/v2/topics", topics::list)
+        .add("GET", "/v2/topics/{group}", topics::get)
+        .add("DELETE", "/v2/topics/{group}", topics::delete)
+        .add("GET", "/v2/flowControl", flow::list)
+        .add("GET", "/v2/flowControl/{key}", flow::get)
+        .add("POST", "/v2/flowControl/{key}/pause", flow::pause)
+        .add("POST", "/v2/flowControl/{key}/resume", flow::resume)
+        .add("POST", "/v2/flowControl/{key}/pin", flow::pin)
+        .add("POST", "/v2/flowControl/{key}/unpin", flow::unpin)
+        .add("POST", "/v2/flowControl/{key}/resetRate", flow::resetRate)
+        .add("POST", "/v2/flowControl/{key}/reset", flow::resetRate)
+        .add("GET", "/v2/globalParallelism", flow::global);
   }
 }

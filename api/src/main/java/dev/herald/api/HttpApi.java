@@ -1,6 +1,7 @@
 package dev.herald.api;
 
 import dev.herald.core.ValidationException;
+import dev.herald.engine.NotFoundException;
 import dev.herald.store.Json;
 import dev.herald.store.StoreUnavailableException;
 import io.helidon.http.Header;
@@ -70,6 +71,8 @@ public final class HttpApi implements AutoCloseable {
       out = ApiResponse.error(e.status(), e.getMessage());
     } catch (ValidationException e) {
       out = ApiResponse.error(400, e.getMessage());
+    } catch (NotFoundException e) {
+      out = ApiResponse.error(404, e.getMessage());
     } catch (RuntimeException e) {
       out = fromUnexpected(e, req);
     }
@@ -115,6 +118,7 @@ public final class HttpApi implements AutoCloseable {
     Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
     if (cause instanceof ApiException a) return ApiResponse.error(a.status(), a.getMessage());
     if (cause instanceof ValidationException v) return ApiResponse.error(400, v.getMessage());
+    if (cause instanceof NotFoundException n) return ApiResponse.error(404, n.getMessage());
     if (cause instanceof StoreUnavailableException s) {
       log.warn("store unavailable while serving {} {}: {}", req.prologue().method().text(),
           clip(req.prologue().uriPath().rawPath()), s.getMessage());

@@ -2,31 +2,54 @@ package dev.herald.api;
 
 import dev.herald.core.message.HeaderParser;
 import dev.herald.core.message.MessageOptions;
-import dev.herald.engine.Publication;
+import dev.herald.engine.PublishOutcome;
+import dev.herald.engine.PublishRequest;
 import dev.herald.engine.PublishResult;
 import dev.herald.engine.PublishService;
+import dev.herald.engine.ScheduleService;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** POST /v2/publish/{destination} (spec 3.1). */
+/** POST /v2/publish/{destination} (spec 3.1) and POST /v2/enqueue/{queue}/{destination} (spec 3.2). */
 final class PublishResource {
   private final HeaderParser parser;
   private final PublishService publisher;
+  private final ScheduleService schedules;
 
-  PublishResource(HeaderParser parser, PublishService publisher) {
+  PublishResource(HeaderParser parser, PublishService publisher, ScheduleService schedules) {
     this.parser = parser;
     this.publisher = publisher;
+    this.schedules = schedules;
   }
 
   ApiResponse publish(ApiRequest req) {
+    return handle(req, null);
+  }
+
+  ApiResponse enqueue(ApiRequest req) {
+    return handle(req, HeaderParser.name("queue name", req.pathVar("queue")));
+  }
+
+  private ApiResponse handle(ApiRequest req, String queue) {
     Destination dest = Destination.from(req, req.pathVar("destination"));
     MessageOptions options = parser.parse(dest.headers());
-    if (!dest.isUrl()) throw ApiException.notFound("url group " + dest.value());
-    Publication p = new Publication(dest.value(), null, null, null, null, options, req.body(), req.callerIp());
-    List<PublishResult> results = publisher.publish(List.of(p)).join();
-    PublishResult r = results.get(0);
-    return ApiResponse.of(r.deduplicated() ? 202 : 200, result(r));
+    if (options.cron() != null && queue == null) {
+      // Upstash-Cron on publish creates a schedule (UNSURE-08)
+      String id = schedules.create(new ScheduleService.Create(options.scheduleId(), dest.value(), dest.isUrl(), options.cron(),
+          SchedulesResource.storedHeaders(dest.headers()), req.body(), req.callerIp()));
+      return ApiResponse.ok(Map.of("scheduleId", id));
+    }
+    PublishRequest r = new PublishRequest(dest.value(), dest.isUrl(), options, req.body(), req.callerIp(), queue, null);
+    PublishOutcome out = publisher.publish(List.of(r)).join().get(0);
+    return switch (out) {
+      case PublishOutcome.Rejected rej -> throw new ApiException(rej.status(), rej.error());
+      case PublishOutcome.Accepted a when a.urlGroup() -> ApiResponse.ok(a.results().stream().map(PublishResource::result).toList());
+      case PublishOutcome.Accepted a -> {
+        PublishResult res = a.results().get(0);
+        yield ApiResponse.of(res.deduplicated() ? 202 : 200, result(res));
+      }
+    };
   }
 
   static Map<String, Object> result(PublishResult r) {

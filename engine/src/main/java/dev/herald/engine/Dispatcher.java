@@ -10,7 +10,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -27,13 +29,17 @@ import org.slf4j.LoggerFactory;
  * Newly committed messages due inside the window are added directly ({@link #created}); the rest are
  * found by a keyset scan of the store when the window moves. The window is advanced <em>before</em>
  * the scan, so a message committed during the scan is either seen by it or added by its publisher.
+ * Fresh queued messages never enter the index: their queue hands them out in FIFO order when it has
+ * room ({@link QueueGate}). Flow-controlled messages pass the {@link FlowGate} before they are claimed.
  *
  * <p>Threads: one dispatcher thread runs {@link #runOnce()}; attempts run on virtual threads, bounded
- * by a semaphore; all writes go through the group committer.
+ * by a semaphore; all writes go through the group committer. The gates and the index have their own
+ * monitors and are never held while calling each other.
  */
 public final class Dispatcher implements NewWork, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
   private static final int SCAN_BATCH = 5000;
+  private static final long QUEUE_SCAN_MS = 500;
 
   /** Dispatcher settings. */
   public record Settings(Duration lookahead, int indexCapacity, int concurrency, Duration leaseMargin) {}
@@ -47,6 +53,8 @@ public final class Dispatcher implements NewWork, AutoCloseable {
   private final InstantSource clock;
   private final Settings settings;
   private final DueIndex index;
+  private final QueueGate queues = new QueueGate();
+  private final FlowGate flows = new FlowGate();
   private final Semaphore permits;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition wake = lock.newCondition();
@@ -56,9 +64,10 @@ public final class Dispatcher implements NewWork, AutoCloseable {
   private long scanDue = Long.MIN_VALUE;
   private String scanId = "";
   private long scanTarget;
+  private long lastQueueScan;
   private volatile boolean running;
-  private boolean signalled; // guarded by lock: a wake-up that arrived before the wait
   private volatile boolean started;
+  private boolean signalled; // guarded by lock: a wake-up that arrived before the wait
   private Thread thread;
 
   public Dispatcher(Db db, Sender sender, Outcomes outcomes, InstantSource clock, Settings settings) {
@@ -76,9 +85,14 @@ public final class Dispatcher implements NewWork, AutoCloseable {
     return new Outcomes(new Callbacks(parser, ids), ids, maxStoredResponseBytes);
   }
 
-  /** Recovers attempts cut short by a crash, then starts the dispatcher thread. */
+  /** Recovers attempts cut short by a crash, loads queue state, then starts the dispatcher thread. */
   public void start() {
     recoverCrashedAttempts();
+    db.read(tx -> {
+      tx.queues().all().forEach(q -> queues.configure(q.name(), q.parallelism(), q.paused()));
+      tx.messages().startedInQueues().forEach(d -> queues.started(d.queueName(), d.id()));
+      return null;
+    });
     running = true;
     thread = Thread.ofPlatform().name("herald-dispatcher").daemon(true).start(this::loop);
     started = true;
@@ -92,10 +106,42 @@ public final class Dispatcher implements NewWork, AutoCloseable {
     return delivered.get();
   }
 
+  /** Queue settings changed (upsert, pause, resume). */
+  public void queueChanged(String queue, int parallelism, boolean paused) {
+    queues.configure(queue, parallelism, paused);
+    signal();
+  }
+
+  public void queueDeleted(String queue) {
+    queues.remove(queue);
+  }
+
+  public int queueInProgress(String queue) {
+    return queues.inProgress(queue);
+  }
+
+  public FlowControlView flowControl() {
+    return new FlowControlView(flows, this::signal);
+  }
+
   @Override
-  public void created(String id, long dueAt) {
-    if (dueAt <= horizon) {
-      if (!index.add(id, dueAt)) rescan = true;
+  public void created(Messages.Due d) {
+    if (d.flowKey() != null) flows.register(d);
+    if (d.queueName() != null && !d.started()) {
+      queues.touched(d.queueName());
+      signal();
+      return;
+    }
+    if (d.dueAt() <= horizon) {
+      if (!index.add(d)) rescan = true;
+      signal();
+    }
+  }
+
+  @Override
+  public void finished(String messageId, String queueName) {
+    if (queueName != null) {
+      queues.finished(queueName, messageId);
       signal();
     }
   }
@@ -122,32 +168,61 @@ public final class Dispatcher implements NewWork, AutoCloseable {
     }
   }
 
-  /** One pass: move the window if needed, claim what is due, start the attempts. */
+  /** One pass: move the window if needed, pick what may start (gates), claim it, start the attempts. */
   public Pass runOnce() {
     long now = clock.millis();
     if (rescan || now + settings.lookahead().toMillis() / 2 > horizon || scanTarget > scanDue) refill(now);
-    int room = Math.max(1, permits.availablePermits());
-    List<String> due = index.pollDue(now, Math.min(room, 1000));
-    if (due.isEmpty()) return new Pass(0, 0);
+    for (Messages.Due d : queues.unheld()) index.add(d);
+    int room = Math.max(1, Math.min(permits.availablePermits(), 1000));
+    List<Messages.Due> ready = new ArrayList<>();
+    for (Messages.Due d : index.pollDue(now, room)) {
+      if (d.queueName() != null && queues.paused(d.queueName())) queues.hold(d);
+      else if (d.flowKey() == null || flows.tryStart(d, now)) ready.add(d);
+    }
+    boolean everyQueue = now - lastQueueScan >= QUEUE_SCAN_MS;
+    if (everyQueue) lastQueueScan = now;
+    for (QueueGate.Room q : queues.withRoom(everyQueue)) {
+      List<Messages.Due> head = db.read(tx -> tx.messages().nextInQueue(q.queue(), now, q.parallelism()));
+      int taken = 0;
+      for (Messages.Due d : head) {
+        if (taken == q.room()) break;
+        if (q.skip().contains(d.id())) continue;
+        queues.started(q.queue(), d.id());
+        taken++;
+        if (d.flowKey() == null || flows.tryStart(d, now)) ready.add(d);
+      }
+    }
+    ready.addAll(flows.releasable(now, 1000));
+    if (ready.isEmpty()) return new Pass(0, 0);
+    return claimAndStart(ready, now);
+  }
+
+  private Pass claimAndStart(List<Messages.Due> ready, long now) {
     String lease = UUID.randomUUID().toString();
     long leaseUntil = now + settings.leaseMargin().toMillis();
-    List<Message> claimed = db.writeNow(tx -> {
-      List<Message> out = new ArrayList<>(due.size());
-      for (String id : due) {
-        tx.messages().claim(id, lease, leaseUntil).ifPresent(m -> {
-          out.add(m);
+    Map<String, Message> claimed = db.writeNow(tx -> {
+      Map<String, Message> out = new HashMap<>();
+      for (Messages.Due d : ready) {
+        tx.messages().claim(d.id(), lease, leaseUntil).ifPresent(m -> {
+          out.put(m.id(), m);
           EventLog.append(tx, now, m, "ACTIVE", null);
         });
       }
       return out;
     });
-    int started = 0;
-    for (Message m : claimed) {
+    int startedNow = 0;
+    for (Messages.Due d : ready) {
+      Message m = claimed.get(d.id());
+      if (m == null) { // cancelled or already taken: give its slots back
+        if (d.flowKey() != null) flows.ended(d.flowKey());
+        if (d.queueName() != null) queues.finished(d.queueName(), d.id());
+        continue;
+      }
       permits.acquireUninterruptibly();
       Thread.ofVirtual().name("attempt-", 0).start(() -> attempt(m, lease));
-      started++;
+      startedNow++;
     }
-    return new Pass(claimed.size(), started);
+    return new Pass(claimed.size(), startedNow);
   }
 
   private void refill(long now) {
@@ -164,7 +239,7 @@ public final class Dispatcher implements NewWork, AutoCloseable {
       String afterId = scanId;
       List<Messages.Due> rows = db.read(tx -> tx.messages().due(afterDue, afterId, scanTarget, SCAN_BATCH));
       for (Messages.Due d : rows) {
-        if (!index.add(d.id(), d.dueAt())) {
+        if (!index.add(d)) {
           rescan = true; // full: pick up from the start once there is room
           return;
         }
@@ -183,6 +258,7 @@ public final class Dispatcher implements NewWork, AutoCloseable {
   private void attempt(Message m, String lease) {
     try {
       Outcome outcome = sender.send(m);
+      if (m.flowControlKey() != null) flows.ended(m.flowControlKey());
       Instant now = clock.instant();
       RetryDelayExpression expr = m.retryDelayExpression() == null ? null : RetryDelayExpression.parse(m.retryDelayExpression());
       Transitions.Decision d = Transitions.decide(
@@ -202,13 +278,16 @@ public final class Dispatcher implements NewWork, AutoCloseable {
         log.error("recording the outcome of message {} failed; it stays claimed until restart", m.id(), err);
         return;
       }
+      boolean done = !w.applied() || !(d instanceof Transitions.Retry);
+      if (done && m.queueName() != null) queues.finished(m.queueName(), m.id());
       if (!w.applied()) {
         log.debug("message {} was cancelled or taken over during its attempt; result dropped", m.id());
         return;
       }
       if (d instanceof Transitions.Delivered) delivered.incrementAndGet();
-      if (w.retryAt() != null) created(m.id(), w.retryAt());
-      for (Message f : w.followUps()) created(f.id(), f.notBefore().toEpochMilli());
+      if (w.retryAt() != null) created(Messages.Due.of(m, w.retryAt(), true));
+      for (Message f : w.followUps()) created(Messages.Due.of(f, f.notBefore().toEpochMilli(), false));
+      signal();
     });
   }
 
@@ -234,8 +313,8 @@ public final class Dispatcher implements NewWork, AutoCloseable {
 
   private void waitForWork() {
     long now = clock.millis();
-    long next = Math.min(index.nextDue(), horizon - settings.lookahead().toMillis() / 2);
-    long waitMs = Math.max(1, Math.min(next - now, 1000));
+    long next = Math.min(Math.min(index.nextDue(), horizon - settings.lookahead().toMillis() / 2), flows.nextWindow());
+    long waitMs = Math.max(1, Math.min(next - now, QUEUE_SCAN_MS));
     lock.lock();
     try {
       if (!signalled) wake.await(waitMs, TimeUnit.MILLISECONDS);

@@ -24,7 +24,7 @@ public final class DlqService {
   private final Db db;
   private final InstantSource clock;
   private final Ids ids;
-  private volatile NewWork newWork = (id, due) -> {};
+  private volatile NewWork newWork = due -> {};
 
   public DlqService(Db db, InstantSource clock, Ids ids) {
     this.db = db;
@@ -85,7 +85,7 @@ public final class DlqService {
       }
       return out;
     }).join();
-    for (Message m : fresh) newWork.created(m.id(), m.notBefore().toEpochMilli());
+    for (Message m : fresh) newWork.created(dev.herald.store.Messages.Due.of(m, m.notBefore().toEpochMilli(), false));
     return new Page<>(created, cursor);
   }
 

@@ -1,5 +1,6 @@
 package dev.herald.engine;
 
+import dev.herald.store.Messages;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -13,10 +14,8 @@ import java.util.Set;
  * Thread-safe (one monitor; operations are O(log n) and short).
  */
 final class DueIndex {
-  record Entry(long dueAt, String id) {}
-
-  private final PriorityQueue<Entry> heap =
-      new PriorityQueue<>((a, b) -> a.dueAt != b.dueAt ? Long.compare(a.dueAt, b.dueAt) : a.id.compareTo(b.id));
+  private final PriorityQueue<Messages.Due> heap = new PriorityQueue<>(
+      (a, b) -> a.dueAt() != b.dueAt() ? Long.compare(a.dueAt(), b.dueAt()) : a.id().compareTo(b.id()));
   private final Set<String> ids = new HashSet<>();
   private final int capacity;
 
@@ -25,29 +24,29 @@ final class DueIndex {
   }
 
   /** False when the index is full (the entry is not added); true when added or already present. */
-  synchronized boolean add(String id, long dueAt) {
-    if (ids.contains(id)) return true;
+  synchronized boolean add(Messages.Due d) {
+    if (ids.contains(d.id())) return true;
     if (ids.size() >= capacity) return false;
-    ids.add(id);
-    heap.add(new Entry(dueAt, id));
+    ids.add(d.id());
+    heap.add(d);
     return true;
   }
 
   /** Removes and returns up to {@code max} entries due at or before {@code now}. */
-  synchronized List<String> pollDue(long now, int max) {
-    List<String> out = new ArrayList<>();
-    while (out.size() < max && !heap.isEmpty() && heap.peek().dueAt <= now) {
-      Entry e = heap.poll();
-      ids.remove(e.id);
-      out.add(e.id);
+  synchronized List<Messages.Due> pollDue(long now, int max) {
+    List<Messages.Due> out = new ArrayList<>();
+    while (out.size() < max && !heap.isEmpty() && heap.peek().dueAt() <= now) {
+      Messages.Due e = heap.poll();
+      ids.remove(e.id());
+      out.add(e);
     }
     return out;
   }
 
   /** Due time of the earliest entry, or Long.MAX_VALUE when empty. */
   synchronized long nextDue() {
-    Entry e = heap.peek();
-    return e == null ? Long.MAX_VALUE : e.dueAt;
+    Messages.Due e = heap.peek();
+    return e == null ? Long.MAX_VALUE : e.dueAt();
   }
 
   synchronized int size() {

@@ -13,9 +13,15 @@ public final class MessageService {
   private final Db db;
   private final InstantSource clock;
 
+  private volatile NewWork newWork = due -> {};
+
   public MessageService(Db db, InstantSource clock) {
     this.db = db;
     this.clock = clock;
+  }
+
+  public void onNewWork(NewWork listener) {
+    this.newWork = listener;
   }
 
   public Optional<Message> find(String id) {
@@ -38,14 +44,18 @@ public final class MessageService {
       long now = clock.millis();
       total += db.write(tx -> {
         int n = 0;
+        List<Message> gone = new java.util.ArrayList<>();
         for (String id : ids) {
           var m = tx.messages().cancel(id);
           if (m.isEmpty()) continue;
           EventLog.append(tx, now, m.get(), "CANCEL_REQUESTED", null);
           EventLog.append(tx, now, m.get(), "CANCELED", null);
-          n++;
+          gone.add(m.get());
         }
-        return n;
+        return gone;
+      }).thenApply(gone -> {
+        gone.forEach(m -> newWork.finished(m.id(), m.queueName()));
+        return gone.size();
       }).join();
     }
   }
@@ -63,10 +73,12 @@ public final class MessageService {
   /** Cancels one message; false when there is no such pending message. An attempt in flight may still land. */
   public boolean cancel(String id) {
     long now = clock.millis();
-    return db.write(tx -> tx.messages().cancel(id).map(m -> {
+    Optional<Message> gone = db.write(tx -> tx.messages().cancel(id).map(m -> {
       EventLog.append(tx, now, m, "CANCEL_REQUESTED", null);
       EventLog.append(tx, now, m, "CANCELED", null);
-      return true;
-    }).orElse(false)).join();
+      return m;
+    })).join();
+    gone.ifPresent(m -> newWork.finished(m.id(), m.queueName()));
+    return gone.isPresent();
   }
 }

@@ -1,6 +1,12 @@
 package dev.herald.engine;
 
-/** Told about committed messages so the dispatcher can index them without a store scan. */
+import dev.herald.store.Messages;
+
+/** Told about committed work so the dispatcher can act without a store scan. */
 public interface NewWork {
-  void created(String id, long dueAt);
+  /** A message was stored (or re-scheduled) and is due at {@code due.dueAt()}. */
+  void created(Messages.Due due);
+
+  /** A message left the store outside the dispatcher (cancelled); frees its queue slot. */
+  default void finished(String messageId, String queueName) {}
 }

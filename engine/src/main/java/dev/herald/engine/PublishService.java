@@ -4,6 +4,7 @@ import dev.herald.core.id.Ids;
 import dev.herald.core.message.Message;
 import dev.herald.core.message.MessageOptions;
 import dev.herald.store.Db;
+import dev.herald.store.Messages;
 import dev.herald.store.Tx;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -28,7 +29,7 @@ public final class PublishService {
   private final InstantSource clock;
   private final MessageFactory factory;
   private final Duration dedupWindow;
-  private volatile NewWork newWork = (id, due) -> {};
+  private volatile NewWork newWork = due -> {};
 
   public PublishService(Db db, InstantSource clock, Ids ids, Duration dedupWindow) {
     this.db = db;
@@ -41,45 +42,64 @@ public final class PublishService {
     this.newWork = listener;
   }
 
-  public CompletableFuture<List<PublishResult>> publish(List<Publication> pubs) {
+  /**
+   * Publishes every request in one transaction (one fsync); the future completes after the commit.
+   * URL groups are resolved inside the transaction, so a fan-out sees one consistent endpoint list.
+   */
+  public CompletableFuture<List<PublishOutcome>> publish(List<PublishRequest> requests) {
     Instant now = clock.instant();
-    List<Message> messages = new ArrayList<>(pubs.size());
-    List<String> keys = new ArrayList<>(pubs.size());
-    for (Publication p : pubs) {
-      messages.add(factory.create(p, now, null));
-      keys.add(dedupKey(p));
-    }
     long nowMs = now.toEpochMilli();
-    List<Long> dues = new ArrayList<>();
+    List<Messages.Due> dues = new ArrayList<>();
     return db.write(tx -> {
-      List<PublishResult> results = new ArrayList<>(messages.size());
-      for (int i = 0; i < messages.size(); i++) {
-        Message m = messages.get(i);
-        String key = keys.get(i);
-        if (key != null) {
-          var existing = tx.dedup().find(key, nowMs);
-          if (existing.isPresent()) {
-            results.add(new PublishResult(existing.get(), m.url(), true));
-            dues.add(null);
-            continue;
-          }
-          tx.dedup().put(key, m.id(), nowMs + dedupWindow.toMillis());
-        }
-        insert(tx, m, nowMs);
-        dues.add(m.notBefore().toEpochMilli());
-        results.add(new PublishResult(m.id(), m.url(), false));
-      }
-      return results;
-    }).thenApply(results -> {
-      for (int i = 0; i < results.size(); i++) {
-        if (dues.get(i) != null) newWork.created(results.get(i).messageId(), dues.get(i));
-      }
-      return results;
+      List<PublishOutcome> out = new ArrayList<>(requests.size());
+      for (PublishRequest r : requests) out.add(publishOne(tx, r, now, nowMs, dues));
+      return out;
+    }).thenApply(out -> {
+      dues.forEach(newWork::created);
+      return out;
     });
+  }
+
+  /** Publishes inside the caller's transaction (schedules use this while firing a slot). */
+  PublishOutcome publishOne(Tx tx, PublishRequest r, Instant now, long nowMs, List<Messages.Due> dues) {
+    List<Publication> pubs = new ArrayList<>();
+    if (r.isUrl()) {
+      pubs.add(new Publication(r.destination(), null, null, r.queueName(), r.scheduleId(), r.options(), r.body(), r.callerIp()));
+    } else {
+      var group = tx.urlGroups().find(r.destination());
+      if (group.isEmpty()) return new PublishOutcome.Rejected(404, "url group " + r.destination() + " not found");
+      if (group.get().endpoints().isEmpty()) return new PublishOutcome.Rejected(400, "url group " + r.destination() + " has no endpoints");
+      for (var ep : group.get().endpoints()) {
+        pubs.add(new Publication(ep.url(), r.destination(), ep.name(), r.queueName(), r.scheduleId(), r.options(), r.body(),
+            r.callerIp()));
+      }
+    }
+    List<PublishResult> results = new ArrayList<>(pubs.size());
+    for (Publication p : pubs) {
+      Message m = factory.create(p, now, null);
+      String key = dedupKey(p);
+      if (key != null) {
+        var existing = tx.dedup().find(key, nowMs);
+        if (existing.isPresent()) {
+          results.add(new PublishResult(existing.get(), m.url(), true));
+          continue;
+        }
+        tx.dedup().put(key, m.id(), nowMs + dedupWindow.toMillis());
+      }
+      insert(tx, m, nowMs);
+      dues.add(Messages.Due.of(m, m.notBefore().toEpochMilli(), false));
+      results.add(new PublishResult(m.id(), m.url(), false));
+    }
+    return new PublishOutcome.Accepted(results, !r.isUrl());
+  }
+
+  NewWork newWork() {
+    return newWork;
   }
 
   /** Inserts a message and its CREATED event in the caller's transaction (also used for callbacks). */
   static void insert(Tx tx, Message m, long nowMs) {
+    if (m.queueName() != null) tx.queues().ensure(m.queueName(), nowMs); // enqueue creates the queue (spec 3.2)
     tx.messages().insert(m, m.notBefore().toEpochMilli());
     EventLog.append(tx, nowMs, m, "CREATED", null);
   }

@@ -9,6 +9,9 @@ import dev.herald.engine.DlqService;
 import dev.herald.engine.Dispatcher;
 import dev.herald.engine.Loop;
 import dev.herald.engine.Maintenance;
+import dev.herald.engine.QueueService;
+import dev.herald.engine.ScheduleService;
+import dev.herald.engine.UrlGroupService;
 import dev.herald.engine.EgressGuard;
 import dev.herald.engine.MessageService;
 import dev.herald.engine.PublishService;
@@ -61,14 +64,22 @@ public final class App implements AutoCloseable {
       Maintenance maintenance = new Maintenance(db, clock, c.retention().logs(), c.retention().dlq());
       Loop maintenanceLoop = new Loop("maintenance", Duration.ofSeconds(30), maintenance::runOnceForLoop);
       App[] self = new App[1];
-      var routes = Api.routes(new Api.Services(parser, publisher, messages, keys, dlq, db, clock, () -> self[0] != null && self[0].ready));
+      messages.onNewWork(dispatcher);
+      QueueService queues = new QueueService(db, clock, dispatcher, messages);
+      UrlGroupService groups = new UrlGroupService(db, clock);
+      ScheduleService schedules = new ScheduleService(db, clock, ids, parser, publisher);
+      Loop scheduleLoop = new Loop("schedules", Duration.ofSeconds(1), () -> schedules.runOnce() == 100);
+      var routes = Api.routes(new Api.Services(parser, publisher, messages, keys, dlq, queues, groups, schedules,
+          dispatcher.flowControl(), db, clock, () -> self[0] != null && self[0].ready),
+          new Api.Settings(c.limits().maxBatchItems(), c.limits().maxQueueParallelism(), c.delivery().concurrency()));
       HttpApi http = new HttpApi(routes, new Auth(List.of(c.auth().token())), new HttpApi.Limits(c.limits().maxBodyBytes(),
           c.limits().maxHeadersBytes(), c.limits().maxRequestLineBytes(), c.server().idleTimeout(), c.server().maxConnections()));
-      App app = new App(db, dispatcher, http, List.of(maintenanceLoop));
+      App app = new App(db, dispatcher, http, List.of(maintenanceLoop, scheduleLoop));
       self[0] = app;
       http.start(c.server().host(), c.server().port());
       dispatcher.start();
       maintenanceLoop.start();
+      scheduleLoop.start();
       app.ready = dispatcher.isRunning();
       return app;
     } catch (RuntimeException e) {

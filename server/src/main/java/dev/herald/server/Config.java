@@ -19,7 +19,8 @@ public record Config(Server server, Store store, Auth auth, Limits limits, Deliv
   }
 
   public record Limits(long maxBodyBytes, int maxHeadersBytes, int maxRequestLineBytes, int defaultRetries,
-      int maxRetries, Duration maxDelay, Duration maxAttemptTimeout, int maxResponseBytes) {}
+      int maxRetries, Duration maxDelay, Duration maxAttemptTimeout, int maxBatchItems, int maxQueueParallelism,
+      int maxResponseBytes) {}
 
   public record Delivery(int concurrency, Duration connectTimeout, Duration lookahead, int indexCapacity) {}
 

@@ -120,6 +120,7 @@ public final class ConfigLoader {
         new Config.Limits(range("limits.max-body-bytes", 1024, 104_857_600), (int) range("limits.max-headers-bytes", 1024, 1_048_576),
             (int) range("limits.max-request-line-bytes", 1024, 1_048_576), (int) range("limits.default-retries", 0, 100),
             (int) range("limits.max-retries", 0, 100), duration("limits.max-delay"), duration("limits.max-attempt-timeout"),
+            (int) range("limits.max-batch-items", 1, 100_000), (int) range("limits.max-queue-parallelism", 1, 100_000),
             (int) range("limits.max-response-bytes", 0, 10_485_760)),
         new Config.Delivery((int) range("delivery.concurrency", 1, 100_000), duration("delivery.connect-timeout"),
             duration("delivery.lookahead"), (int) range("delivery.index-capacity", 1000, 10_000_000)),

@@ -55,14 +55,31 @@ public final class Messages {
     }
   }
 
-  /** A message due at {@code dueAt}, in due order. */
-  public record Due(String id, long dueAt, String queueName, String flowKey) {}
+  /**
+   * A message due at {@code dueAt}, with what the dispatcher's gates need: its queue, whether it has
+   * started (a fresh queued message waits for its queue's turn), and its flow-control limits.
+   */
+  public record Due(String id, long dueAt, String queueName, boolean started, String flowKey, int flowParallelism,
+      int flowRate, long flowPeriodSeconds) {
+    public static Due of(Message m, long dueAt, boolean started) {
+      return new Due(m.id(), dueAt, m.queueName(), started, m.flowControlKey(), m.flowParallelism(), m.flowRate(),
+          m.flowPeriodSeconds());
+    }
+  }
+
+  private static final String DUE_COLUMNS =
+      "id, due_at, queue_name, (retried > 0 OR crashes > 0), flow_key, flow_parallelism, flow_rate, flow_period";
+
+  private static Due readDue(ResultSet rs) throws SQLException {
+    return new Due(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getBoolean(4), rs.getString(5), rs.getInt(6),
+        rs.getInt(7), rs.getLong(8));
+  }
 
   public void insert(Message m, long dueAt) {
     PreparedStatement ps = tx.prepare("""
         INSERT INTO messages (id, state, due_at, retried, crashes, created_at, url, topic_name, queue_name,
-          schedule_id, labels, caller_ip, flow_key, spec, body)
-        VALUES (?, 'PENDING', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""");
+          schedule_id, labels, caller_ip, flow_key, spec, body, flow_parallelism, flow_rate, flow_period)
+        VALUES (?, 'PENDING', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""");
     try {
       ps.setString(1, m.id());
       ps.setLong(2, dueAt);
@@ -78,6 +95,9 @@ public final class Messages {
       ps.setString(12, m.flowControlKey());
       ps.setBytes(13, MessageCodec.spec(m));
       ps.setBytes(14, m.body());
+      ps.setInt(15, m.flowParallelism());
+      ps.setInt(16, m.flowRate());
+      ps.setLong(17, m.flowPeriodSeconds());
       ps.executeUpdate();
     } catch (SQLException e) {
       throw new StoreException("inserting message " + m.id(), e);
@@ -147,25 +167,71 @@ public final class Messages {
     }
   }
 
-  /** PENDING messages due after the keyset position (afterDue, afterId) and at or before {@code until}, in order. */
+  /**
+   * PENDING messages due after the keyset position (afterDue, afterId) and at or before {@code until}, in
+   * order; fresh queued messages are left out (their queue hands them out in FIFO order, see {@link #nextInQueue}).
+   */
   public List<Due> due(long afterDue, String afterId, long until, int limit) {
-    PreparedStatement ps = tx.prepare("SELECT id, due_at, queue_name, flow_key FROM messages "
+    PreparedStatement ps = tx.prepare("SELECT " + DUE_COLUMNS + " FROM messages "
         + "WHERE state = 'PENDING' AND (due_at > ? OR (due_at = ? AND id > ?)) AND due_at <= ? "
-        + "ORDER BY due_at, id LIMIT ?");
+        + "AND NOT (queue_name IS NOT NULL AND retried = 0 AND crashes = 0) ORDER BY due_at, id LIMIT ?");
     try {
       ps.setLong(1, afterDue);
       ps.setLong(2, afterDue);
       ps.setString(3, afterId);
       ps.setLong(4, until);
       ps.setInt(5, limit);
-      List<Due> out = new ArrayList<>();
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) out.add(new Due(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getString(4)));
-      }
-      return out;
+      return dues(ps);
     } catch (SQLException e) {
       throw new StoreException("loading due messages", e);
     }
+  }
+
+  /** The oldest fresh (never attempted), due messages of a queue, in FIFO (id) order. */
+  public List<Due> nextInQueue(String queue, long now, int limit) {
+    PreparedStatement ps = tx.prepare("SELECT " + DUE_COLUMNS + " FROM messages WHERE queue_name = ? "
+        + "AND state = 'PENDING' AND retried = 0 AND crashes = 0 AND due_at <= ? ORDER BY id LIMIT ?");
+    try {
+      ps.setString(1, queue);
+      ps.setLong(2, now);
+      ps.setInt(3, limit);
+      return dues(ps);
+    } catch (SQLException e) {
+      throw new StoreException("reading the head of queue " + queue, e);
+    }
+  }
+
+  /** Queued messages that have started (they hold one of their queue's parallelism slots). */
+  public List<Due> startedInQueues() {
+    PreparedStatement ps = tx.prepare("SELECT " + DUE_COLUMNS + " FROM messages WHERE queue_name IS NOT NULL "
+        + "AND (retried > 0 OR crashes > 0 OR state = 'ACTIVE')");
+    try {
+      return dues(ps);
+    } catch (SQLException e) {
+      throw new StoreException("reading started queued messages", e);
+    }
+  }
+
+  /** Messages of a queue not finished yet (its lag). */
+  public long countInQueue(String queue) {
+    PreparedStatement ps = tx.prepare("SELECT count(*) FROM messages WHERE queue_name = ?");
+    try {
+      ps.setString(1, queue);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    } catch (SQLException e) {
+      throw new StoreException("counting queue " + queue, e);
+    }
+  }
+
+  private static List<Due> dues(PreparedStatement ps) throws SQLException {
+    List<Due> out = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) out.add(readDue(rs));
+    }
+    return out;
   }
 
   /**

@@ -33,6 +33,12 @@ public final class Tx {
 
   public Settings settings() { return new Settings(this); }
 
+  public UrlGroups urlGroups() { return new UrlGroups(this); }
+
+  public Queues queues() { return new Queues(this); }
+
+  public Schedules schedules() { return new Schedules(this); }
+
   PreparedStatement prepare(String sql) {
     PreparedStatement ps = statements.get(sql);
     if (ps != null) return ps;

@@ -16,11 +16,15 @@ CREATE TABLE messages (
   labels        TEXT,                     -- ",a,b," for LIKE '%,a,%' filters
   caller_ip     TEXT,
   flow_key      TEXT,
+  flow_parallelism INTEGER NOT NULL DEFAULT 0,
+  flow_rate     INTEGER NOT NULL DEFAULT 0,
+  flow_period   INTEGER NOT NULL DEFAULT 0,   -- seconds
   spec          BLOB NOT NULL,            -- JSON: everything else about the message
   body          BLOB NOT NULL
 );
 CREATE INDEX messages_due ON messages (state, due_at);
-CREATE INDEX messages_queue ON messages (queue_name, created_at) WHERE queue_name IS NOT NULL;
+-- FIFO order of a queue is id order (ids are monotonic).
+CREATE INDEX messages_queue ON messages (queue_name, id) WHERE queue_name IS NOT NULL;
 
 CREATE TABLE dedup (
   dedup_key   TEXT PRIMARY KEY,
@@ -70,3 +74,36 @@ CREATE TABLE settings (
   name   TEXT PRIMARY KEY,
   value  TEXT NOT NULL
 );
+
+CREATE TABLE url_groups (
+  name        TEXT PRIMARY KEY,
+  endpoints   BLOB NOT NULL,               -- JSON [{"name":..., "url":...}]
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+);
+
+CREATE TABLE queues (
+  name        TEXT PRIMARY KEY,
+  parallelism INTEGER NOT NULL,
+  paused      INTEGER NOT NULL,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+);
+
+-- Cron schedules. Firing a slot is a compare-and-set on next_fire_at in the same transaction that
+-- inserts the produced messages, so a slot fires once even with several processes.
+CREATE TABLE schedules (
+  id            TEXT PRIMARY KEY,
+  destination   TEXT NOT NULL,
+  cron          TEXT NOT NULL,
+  paused        INTEGER NOT NULL,
+  next_fire_at  INTEGER NOT NULL,
+  last_fire_at  INTEGER,
+  last_states   BLOB,                      -- JSON {messageId: state} of the last trigger
+  last_error    TEXT,
+  created_at    INTEGER NOT NULL,
+  caller_ip     TEXT,
+  headers       BLOB NOT NULL,             -- JSON: the Upstash-* and forwarded headers as given
+  body          BLOB NOT NULL
+);
+CREATE INDEX schedules_due ON schedules (paused, next_fire_at);

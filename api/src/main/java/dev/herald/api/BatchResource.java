@@ -1,0 +1,90 @@
+package dev.herald.api;
+
+import dev.herald.core.ValidationException;
+import dev.herald.core.message.HeaderParser;
+import dev.herald.core.message.MessageOptions;
+import dev.herald.engine.PublishOutcome;
+import dev.herald.engine.PublishRequest;
+import dev.herald.engine.PublishService;
+import dev.herald.store.Json;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * POST /v2/batch (spec 3.3): one answer per item, in order. Items that fail validation get
+ * {"error": ...} and the rest proceed; every accepted item is stored in one commit.
+ */
+final class BatchResource {
+  private final HeaderParser parser;
+  private final PublishService publisher;
+  private final int maxItems;
+
+  BatchResource(HeaderParser parser, PublishService publisher, int maxItems) {
+    this.parser = parser;
+    this.publisher = publisher;
+    this.maxItems = maxItems;
+  }
+
+  ApiResponse batch(ApiRequest req) {
+    JsonNode items;
+    try {
+      items = Json.MAPPER.readTree(req.body());
+    } catch (RuntimeException e) {
+      throw ApiException.badRequest("body: invalid JSON, expected an array of messages");
+    }
+    if (items == null || !items.isArray()) throw ApiException.badRequest("body: expected a JSON array of messages");
+    if (items.size() > maxItems) throw ApiException.badRequest("batch: at most " + maxItems + " items (limits.max-batch-items)");
+    List<Object> answers = new ArrayList<>();
+    List<PublishRequest> accepted = new ArrayList<>();
+    List<Integer> slots = new ArrayList<>();
+    for (JsonNode item : items) {
+      try {
+        accepted.add(request(item, req.callerIp()));
+        slots.add(answers.size());
+        answers.add(null);
+      } catch (ValidationException | ApiException e) {
+        answers.add(Map.of("error", e.getMessage()));
+      }
+    }
+    List<PublishOutcome> outcomes = accepted.isEmpty() ? List.of() : publisher.publish(accepted).join();
+    for (int i = 0; i < outcomes.size(); i++) {
+      answers.set(slots.get(i), switch (outcomes.get(i)) {
+        case PublishOutcome.Rejected r -> Map.of("error", r.error());
+        case PublishOutcome.Accepted a when a.urlGroup() -> a.results().stream().map(PublishResource::result).toList();
+        case PublishOutcome.Accepted a -> PublishResource.result(a.results().get(0));
+      });
+    }
+    return ApiResponse.ok(answers);
+  }
+
+  private PublishRequest request(JsonNode item, String callerIp) {
+    if (!item.isObject()) throw new ValidationException("item: expected an object");
+    JsonNode d = item.get("destination");
+    if (d == null || !d.isString() || d.asString().isBlank()) throw new ValidationException("destination: required");
+    String dest = d.asString();
+    boolean isUrl = dest.regionMatches(true, 0, "http://", 0, 7) || dest.regionMatches(true, 0, "https://", 0, 8);
+    if (isUrl) HeaderParser.url("destination", dest);
+    else HeaderParser.name("destination", dest);
+    Map<String, List<String>> headers = new LinkedHashMap<>();
+    JsonNode h = item.get("headers");
+    if (h != null && !h.isNull()) {
+      if (!h.isObject()) throw new ValidationException("headers: expected an object");
+      for (var e : h.properties()) {
+        List<String> values = new ArrayList<>();
+        if (e.getValue().isArray()) e.getValue().forEach(v -> values.add(v.asString()));
+        else values.add(e.getValue().asString());
+        headers.put(e.getKey(), values);
+      }
+    }
+    MessageOptions options = parser.parse(headers);
+    JsonNode b = item.get("body");
+    byte[] body = b == null || b.isNull() ? new byte[0] : b.asString().getBytes(StandardCharsets.UTF_8);
+    JsonNode q = item.get("queue");
+    String queue = q == null || q.isNull() ? null : HeaderParser.name("queue", q.asString());
+    return new PublishRequest(dest, isUrl, options, body, callerIp, queue, null);
+  }
+}
