@@ -2,6 +2,7 @@ package dev.herald.api;
 
 import dev.herald.core.message.HeaderParser;
 import dev.herald.engine.DlqService;
+import dev.herald.engine.EgressGuard;
 import dev.herald.engine.FlowControlView;
 import dev.herald.engine.MessageService;
 import dev.herald.engine.PublishService;
@@ -21,21 +22,22 @@ public final class Api {
   /** The services the API needs. */
   public record Services(HeaderParser parser, PublishService publisher, MessageService messages, SigningKeys keys,
       DlqService dlq, QueueService queues, UrlGroupService groups, ScheduleService schedules, FlowControlView flows,
-      Db db, InstantSource clock, BooleanSupplier ready) {}
+      EgressGuard egress, Db db, InstantSource clock, BooleanSupplier ready) {}
 
   /** Limits the resources enforce. */
   public record Settings(int maxBatchItems, int maxQueueParallelism, int globalParallelism) {}
 
   public static Routes routes(Services s, Settings settings) {
-    PublishResource publish = new PublishResource(s.parser(), s.publisher(), s.schedules());
-    BatchResource batch = new BatchResource(s.parser(), s.publisher(), settings.maxBatchItems());
+    EgressCheck egress = new EgressCheck(s.egress());
+    PublishResource publish = new PublishResource(s.parser(), s.publisher(), s.schedules(), egress);
+    BatchResource batch = new BatchResource(s.parser(), s.publisher(), settings.maxBatchItems(), egress);
     MessagesResource messages = new MessagesResource(s.messages());
     KeysResource keys = new KeysResource(s.keys());
     DlqResource dlq = new DlqResource(s.dlq(), s.parser(), s.clock());
     LogsResource logs = new LogsResource(s.db());
     QueuesResource queues = new QueuesResource(s.queues(), settings.maxQueueParallelism());
-    TopicsResource topics = new TopicsResource(s.groups());
-    SchedulesResource schedules = new SchedulesResource(s.schedules());
+    TopicsResource topics = new TopicsResource(s.groups(), egress);
+    SchedulesResource schedules = new SchedulesResource(s.schedules(), egress);
     FlowControlResource flow = new FlowControlResource(s.flows(), settings.globalParallelism());
     return new Routes()
         .open("GET", "/healthz", req -> ApiResponse.ok(Map.of("status", "ok")))

@@ -22,11 +22,13 @@ final class BatchResource {
   private final HeaderParser parser;
   private final PublishService publisher;
   private final int maxItems;
+  private final EgressCheck egress;
 
-  BatchResource(HeaderParser parser, PublishService publisher, int maxItems) {
+  BatchResource(HeaderParser parser, PublishService publisher, int maxItems, EgressCheck egress) {
     this.parser = parser;
     this.publisher = publisher;
     this.maxItems = maxItems;
+    this.egress = egress;
   }
 
   ApiResponse batch(ApiRequest req) {
@@ -67,7 +69,10 @@ final class BatchResource {
     if (d == null || !d.isString() || d.asString().isBlank()) throw new ValidationException("destination: required");
     String dest = d.asString();
     boolean isUrl = dest.regionMatches(true, 0, "http://", 0, 7) || dest.regionMatches(true, 0, "https://", 0, 8);
-    if (isUrl) HeaderParser.url("destination", dest);
+    if (isUrl) {
+      HeaderParser.url("destination", dest);
+      egress.url("destination", dest);
+    }
     else HeaderParser.name("destination", dest);
     Map<String, List<String>> headers = new LinkedHashMap<>();
     JsonNode h = item.get("headers");
@@ -81,6 +86,7 @@ final class BatchResource {
       }
     }
     MessageOptions options = parser.parse(headers);
+    egress.options(options);
     JsonNode b = item.get("body");
     byte[] body = b == null || b.isNull() ? new byte[0] : b.asString().getBytes(StandardCharsets.UTF_8);
     JsonNode q = item.get("queue");

@@ -16,11 +16,13 @@ final class PublishResource {
   private final HeaderParser parser;
   private final PublishService publisher;
   private final ScheduleService schedules;
+  private final EgressCheck egress;
 
-  PublishResource(HeaderParser parser, PublishService publisher, ScheduleService schedules) {
+  PublishResource(HeaderParser parser, PublishService publisher, ScheduleService schedules, EgressCheck egress) {
     this.parser = parser;
     this.publisher = publisher;
     this.schedules = schedules;
+    this.egress = egress;
   }
 
   ApiResponse publish(ApiRequest req) {
@@ -34,6 +36,8 @@ final class PublishResource {
   private ApiResponse handle(ApiRequest req, String queue) {
     Destination dest = Destination.from(req, req.pathVar("destination"));
     MessageOptions options = parser.parse(dest.headers());
+    if (dest.isUrl()) egress.url("destination", dest.value());
+    egress.options(options);
     if (options.cron() != null && queue == null) {
       // Upstash-Cron on publish creates a schedule (UNSURE-08)
       String id = schedules.create(new ScheduleService.Create(options.scheduleId(), dest.value(), dest.isUrl(), options.cron(),

@@ -16,9 +16,11 @@ final class SchedulesResource {
       "keep-alive", "transfer-encoding", "te", "upgrade", "expect", "accept-encoding", "user-agent", "accept");
 
   private final ScheduleService schedules;
+  private final EgressCheck egress;
 
-  SchedulesResource(ScheduleService schedules) {
+  SchedulesResource(ScheduleService schedules, EgressCheck egress) {
     this.schedules = schedules;
+    this.egress = egress;
   }
 
   /** The request headers worth keeping for later triggers (never the caller's token). */
@@ -35,6 +37,7 @@ final class SchedulesResource {
   ApiResponse create(ApiRequest req) {
     Destination dest = Destination.from(req, req.pathVar("destination"));
     Map<String, List<String>> headers = storedHeaders(dest.headers());
+    if (dest.isUrl()) egress.url("destination", dest.value());
     String cron = null;
     String id = null;
     for (var e : headers.entrySet()) {

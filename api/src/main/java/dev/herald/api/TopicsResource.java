@@ -13,13 +13,17 @@ import tools.jackson.databind.JsonNode;
 /** URL groups, called topics on the wire (spec 7). */
 final class TopicsResource {
   private final UrlGroupService groups;
+  private final EgressCheck egress;
 
-  TopicsResource(UrlGroupService groups) {
+  TopicsResource(UrlGroupService groups, EgressCheck egress) {
     this.groups = groups;
+    this.egress = egress;
   }
 
   ApiResponse upsert(ApiRequest req) {
-    groups.upsert(name(req), endpoints(req));
+    List<UrlGroups.Endpoint> eps = endpoints(req);
+    eps.forEach(e -> egress.url("endpoint url", e.url()));
+    groups.upsert(name(req), eps);
     return ApiResponse.ok(Map.of());
   }
 

@@ -4,44 +4,99 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 
 /**
  * Decides which destination addresses Herald may call (SSRF guard). In dev mode everything is allowed.
- * In serve mode loopback, link-local (cloud metadata), private, multicast, unspecified and unique-local
- * addresses are refused unless an allow rule covers them. The check resolves the host at attempt time.
+ * In serve mode loopback, link-local (cloud metadata), private, CGNAT, multicast, unspecified and
+ * unique-local addresses are refused unless an {@code egress.allow} rule covers them.
+ *
+ * <p>Host names are checked where they are resolved: {@link GuardedResolverProvider} filters every
+ * name lookup of the JVM through {@link #active()}, so the address the HTTP client connects to is
+ * the address that was checked (a DNS answer that changes between check and connect cannot slip
+ * through). Literal IPs need no lookup and are checked here, before the attempt and at publish time.
+ *
+ * <p>The active guard is process-wide state because the JDK's resolver hook is process-wide; the
+ * composition root installs it at start and removes it at stop.
  */
 public final class EgressGuard {
+  private static volatile EgressGuard active;
+
   private final boolean allowPrivate;
   private final List<Cidr> allow;
-  private final List<String> allowHosts;
+  private final Set<String> allowHosts;
 
   public EgressGuard(boolean allowPrivate, List<String> rules) {
+    this(allowPrivate, rules, Set.of());
+  }
+
+  /** @param exemptHosts names Herald itself must resolve freely (e.g. the PostgreSQL host) */
+  public EgressGuard(boolean allowPrivate, List<String> rules, Set<String> exemptHosts) {
     this.allowPrivate = allowPrivate;
     this.allow = rules.stream().filter(Cidr::looksLikeCidr).map(Cidr::parse).toList();
-    this.allowHosts = rules.stream().filter(r -> !Cidr.looksLikeCidr(r)).map(String::toLowerCase).toList();
+    java.util.HashSet<String> hosts = new java.util.HashSet<>();
+    rules.stream().filter(r -> !Cidr.looksLikeCidr(r)).map(r -> r.toLowerCase(Locale.ROOT)).forEach(hosts::add);
+    exemptHosts.forEach(h -> hosts.add(h.toLowerCase(Locale.ROOT)));
+    this.allowHosts = Set.copyOf(hosts);
   }
 
   public static EgressGuard allowAll() {
     return new EgressGuard(true, List.of());
   }
 
-  /** Null when the call may go ahead, else the reason it may not. */
+  /** Makes this guard the one name lookups are filtered by (serve mode); {@code null} removes it. */
+  public static void install(EgressGuard guard) {
+    if (guard != null && !guard.allowPrivate) {
+      // Lookups must reach the resolver every time: a cached answer would skip the check.
+      java.security.Security.setProperty("networkaddress.cache.ttl", "0");
+      java.security.Security.setProperty("networkaddress.cache.negative.ttl", "0");
+    }
+    active = guard;
+  }
+
+  static EgressGuard active() {
+    return active;
+  }
+
+  public boolean allowsPrivate() {
+    return allowPrivate;
+  }
+
+  /** Null when the call may go ahead, else the reason it may not. Names are checked when resolved. */
   public String check(URI uri) {
     if (allowPrivate) return null;
     String host = uri.getHost();
     if (host == null) return "destination has no host";
+    return literalRefused(host);
+  }
+
+  /** For a literal IP host: the reason it is refused, or null (also null for names). */
+  public String literalRefused(String host) {
+    if (allowPrivate) return null;
     String h = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
-    if (allowHosts.contains(h.toLowerCase())) return null;
+    if (!isLiteral(h)) return null;
     try {
-      for (InetAddress a : InetAddress.getAllByName(h)) {
-        if (forbidden(a) && allow.stream().noneMatch(c -> c.contains(a))) {
-          return "egress to " + a.getHostAddress() + " is not allowed (set egress.allow to permit it)";
-        }
-      }
-      return null;
+      InetAddress a = InetAddress.getByName(h); // a literal: no lookup happens
+      return allowed(h, a) ? null : refusal(a);
     } catch (UnknownHostException e) {
-      return "unknown host " + h;
+      return "invalid address " + h;
     }
+  }
+
+  /** Whether {@code host} resolving to {@code a} may be called. */
+  boolean allowed(String host, InetAddress a) {
+    if (allowPrivate || !forbidden(a)) return true;
+    if (host != null && allowHosts.contains(host.toLowerCase(Locale.ROOT))) return true;
+    return allow.stream().anyMatch(c -> c.contains(a));
+  }
+
+  static String refusal(InetAddress a) {
+    return "egress to " + a.getHostAddress() + " is not allowed (add it to egress.allow to permit it)";
+  }
+
+  private static boolean isLiteral(String h) {
+    return h.contains(":") || h.chars().allMatch(c -> (c >= '0' && c <= '9') || c == '.');
   }
 
   /** True for addresses a public webhook sender must not reach. */
@@ -54,6 +109,18 @@ public final class EgressGuard {
       return first == 0 || (first == 100 && second >= 64 && second < 128) // CGNAT
           || (first == 192 && second == 0 && (b[2] & 0xff) == 0) || first >= 240;
     }
+    if (b.length == 16 && isMappedV4(b)) {
+      try {
+        return forbidden(InetAddress.getByAddress(java.util.Arrays.copyOfRange(b, 12, 16)));
+      } catch (UnknownHostException e) {
+        return true;
+      }
+    }
     return (b[0] & 0xfe) == 0xfc; // fc00::/7 unique local
+  }
+
+  private static boolean isMappedV4(byte[] b) {
+    for (int i = 0; i < 10; i++) if (b[i] != 0) return false;
+    return (b[10] & 0xff) == 0xff && (b[11] & 0xff) == 0xff;
   }
 }

@@ -87,7 +87,14 @@ public final class Sender {
       return new Outcome.NoResponse("connect timeout");
     } catch (HttpTimeoutException e) {
       return new Outcome.NoResponse("timeout after " + timeout.toMillis() + "ms");
+    } catch (java.net.UnknownHostException e) {
+      return new Outcome.NoResponse(e.getMessage() != null && e.getMessage().startsWith("egress")
+          ? e.getMessage() : "unknown host " + uri.getHost());
     } catch (IOException e) {
+      if (e.getCause() instanceof java.net.UnknownHostException u) {
+        return new Outcome.NoResponse(u.getMessage() != null && u.getMessage().startsWith("egress")
+            ? u.getMessage() : "unknown host " + uri.getHost());
+      }
       return new Outcome.NoResponse(describe(e));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

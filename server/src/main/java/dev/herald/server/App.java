@@ -51,6 +51,7 @@ public final class App implements AutoCloseable {
       SigningKeys keys = new SigningKeys(db, new SigningKeys.Pair(c.auth().currentSigningKey(), c.auth().nextSigningKey()));
       Signer signer = new Signer(keys, ids);
       EgressGuard egress = new EgressGuard(c.egress().allowPrivate(), c.egress().allow());
+      EgressGuard.install(egress);
       Sender sender = new Sender(signer, egress, clock,
           new Sender.Settings(c.delivery().connectTimeout(), c.limits().maxAttemptTimeout(), c.limits().maxResponseBytes()));
       Dispatcher dispatcher = new Dispatcher(db, sender, Dispatcher.outcomes(parser, ids, c.limits().maxResponseBytes()), clock,
@@ -70,7 +71,7 @@ public final class App implements AutoCloseable {
       ScheduleService schedules = new ScheduleService(db, clock, ids, parser, publisher);
       Loop scheduleLoop = new Loop("schedules", Duration.ofSeconds(1), () -> schedules.runOnce() == 100);
       var routes = Api.routes(new Api.Services(parser, publisher, messages, keys, dlq, queues, groups, schedules,
-          dispatcher.flowControl(), db, clock, () -> self[0] != null && self[0].ready),
+          dispatcher.flowControl(), egress, db, clock, () -> self[0] != null && self[0].ready),
           new Api.Settings(c.limits().maxBatchItems(), c.limits().maxQueueParallelism(), c.delivery().concurrency()));
       HttpApi http = new HttpApi(routes, new Auth(List.of(c.auth().token())), new HttpApi.Limits(c.limits().maxBodyBytes(),
           c.limits().maxHeadersBytes(), c.limits().maxRequestLineBytes(), c.server().idleTimeout(), c.server().maxConnections()));
@@ -107,5 +108,6 @@ public final class App implements AutoCloseable {
     loops.forEach(Loop::close);
     dispatcher.close();
     db.close();
+    EgressGuard.install(null);
   }
 }
