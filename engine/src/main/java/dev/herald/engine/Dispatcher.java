@@ -40,6 +40,8 @@ public final class Dispatcher implements NewWork, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
   private static final int SCAN_BATCH = 5000;
   private static final long QUEUE_SCAN_MS = 500;
+  /** How long close() waits for attempts in flight to finish and submit their outcome. */
+  private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
 
   /** Dispatcher settings. */
   public record Settings(Duration lookahead, int indexCapacity, int concurrency, Duration leaseMargin) {}
@@ -338,12 +340,18 @@ public final class Dispatcher implements NewWork, AutoCloseable {
   public void close() {
     running = false;
     signal();
-    if (thread != null) {
-      try {
-        thread.join(5000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+    try {
+      if (thread != null) thread.join(5000);
+      // Attempts in flight submit their outcome before returning their permit; once all permits are
+      // back, every outcome is queued and the store's close commits it (no redelivery after a restart).
+      if (permits.tryAcquire(settings.concurrency(), SHUTDOWN_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+        permits.release(settings.concurrency());
+      } else {
+        log.warn("{} attempt(s) still in flight at shutdown; they will be retried after a restart",
+            settings.concurrency() - permits.availablePermits());
       }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 }

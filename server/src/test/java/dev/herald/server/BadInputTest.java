@@ -1,0 +1,141 @@
+package dev.herald.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Bad requests get a 4xx with the QStash error body, never a 500, and store nothing. "Stored
+ * nothing" is checked by publishing a good message after the bad one: once the good one has been
+ * delivered, a stored bad one (due at once) would have been delivered to its own path too.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class BadInputTest {
+  private static final Duration WAIT = Duration.ofSeconds(10);
+  private final TestSink sink = TestSink.start();
+  private final TestServer herald = TestServer.start(Map.of("limits.max-body-bytes", "2048"));
+
+  @AfterEach
+  void stop() {
+    herald.close();
+    sink.close();
+  }
+
+  static Stream<Arguments> malformedHeaders() {
+    return Stream.of(
+        Arguments.of((Object) new String[] {"Upstash-Delay", "10x"}),
+        Arguments.of((Object) new String[] {"Upstash-Delay", "-5s"}),
+        Arguments.of((Object) new String[] {"Upstash-Retries", "-1"}),
+        Arguments.of((Object) new String[] {"Upstash-Retries", "three"}),
+        Arguments.of((Object) new String[] {"Upstash-Method", "FETCH"}),
+        Arguments.of((Object) new String[] {"Upstash-Retry-Delay", "pow(retried"}),
+        Arguments.of((Object) new String[] {"Upstash-Retry-Delay", "1000 + nope"}),
+        Arguments.of((Object) new String[] {"Upstash-Callback", "not-a-url"}),
+        Arguments.of((Object) new String[] {"Upstash-Callback", "ftp://x/y"}),
+        Arguments.of((Object) new String[] {"Upstash-Not-Before", "tomorrow"}),
+        Arguments.of((Object) new String[] {"Upstash-Not-Before", "-5"}),
+        Arguments.of((Object) new String[] {"Upstash-Flow-Control-Key", "k", "Upstash-Flow-Control-Value", "parallelism=x"}),
+        Arguments.of((Object) new String[] {"Upstash-Flow-Control-Value", "parallelism=2"}),
+        Arguments.of((Object) new String[] {"Upstash-Label", "no spaces allowed"}));
+  }
+
+  @ParameterizedTest
+  @MethodSource("malformedHeaders")
+  void a_malformed_upstash_header_is_a_400_and_stores_nothing(String[] headers) {
+    HttpResponse<String> r = herald.publish(sink.url("/bad"), "bad", headers);
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(TestServer.json(r).get("error").asString()).isNotBlank();
+    assertNothingWasStoredFor("/bad");
+  }
+
+  @Test
+  void a_body_over_the_limit_is_a_413_and_stores_nothing() {
+    HttpResponse<String> declared = herald.send(herald.request("/v2/publish/" + sink.url("/big"))
+        .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[4096])));
+    HttpResponse<String> chunked = herald.send(herald.request("/v2/publish/" + sink.url("/big"))
+        .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(new byte[4096]))));
+
+    assertThat(declared.statusCode()).isEqualTo(413);
+    assertThat(TestServer.json(declared).get("error").asString()).contains("2048");
+    assertThat(chunked.statusCode()).isEqualTo(413);
+    assertThat(herald.publish(sink.url("/small"), "x".repeat(2048)).statusCode()).isEqualTo(200);
+    assertNothingWasStoredFor("/big");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"http://", "https://", "ftp://x", "http://a%20b.example", "http://%20example.com/x",
+      "no/such/thing", "http:/one-slash.example"})
+  void an_invalid_destination_is_a_400(String destination) {
+    HttpResponse<String> r = herald.publish(destination, "x");
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(TestServer.json(r).get("error").asString()).isNotBlank();
+  }
+
+  @Test
+  void an_unknown_route_is_a_404_with_the_error_body() {
+    HttpResponse<String> r = herald.get("/v2/no-such-endpoint");
+
+    assertThat(r.statusCode()).isEqualTo(404);
+    assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/json"));
+    assertThat(TestServer.json(r).get("error").asString()).isNotBlank();
+  }
+
+  @Test
+  void a_wrong_method_on_a_known_endpoint_is_a_405() {
+    HttpResponse<String> put = herald.send(herald.request("/v2/keys").PUT(HttpRequest.BodyPublishers.noBody()));
+    HttpResponse<String> get = herald.get("/v2/keys/rotate");
+
+    assertThat(put.statusCode()).isEqualTo(405);
+    assertThat(get.statusCode()).isEqualTo(405);
+    assertThat(TestServer.json(put).get("error").asString()).isNotBlank();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", "Bearer wrong-token", "Bearer", "Basic dGVzdDp0ZXN0", "bearer  ", "Token " + TestServer.TOKEN})
+  void a_missing_wrong_or_malformed_token_is_a_401(String authorization) {
+    HttpRequest.Builder b = herald.anonymous("/v2/keys").GET();
+    if (!authorization.isEmpty()) b.header("Authorization", authorization);
+    HttpResponse<String> r = herald.send(b);
+
+    assertThat(r.statusCode()).isEqualTo(401);
+    assertThat(TestServer.json(r).get("error").asString()).isNotBlank();
+  }
+
+  @Test
+  void the_right_token_works_as_bearer_and_as_qstash_token_query() {
+    assertThat(herald.send(herald.request("/v2/keys").GET()).statusCode()).isEqualTo(200);
+    assertThat(herald.send(herald.anonymous("/v2/keys?qstash_token=" + TestServer.TOKEN).GET()).statusCode()).isEqualTo(200);
+    assertThat(herald.send(herald.anonymous("/v2/keys?qstash_token=nope").GET()).statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void a_publish_without_a_token_stores_nothing() {
+    HttpResponse<String> r = herald.send(herald.anonymous("/v2/publish/" + sink.url("/anon"))
+        .POST(HttpRequest.BodyPublishers.ofString("x")));
+
+    assertThat(r.statusCode()).isEqualTo(401);
+    assertNothingWasStoredFor("/anon");
+  }
+
+  private void assertNothingWasStoredFor(String badPath) {
+    HttpResponse<String> good = herald.publish(sink.url("/good"), "good");
+    assertThat(good.statusCode()).isEqualTo(200);
+    sink.awaitRequests("/good", 1, WAIT);
+    assertThat(sink.requests(badPath)).isEmpty();
+  }
+}

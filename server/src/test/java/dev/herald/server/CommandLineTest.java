@@ -1,0 +1,53 @@
+package dev.herald.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The `herald` command run as a real process, with no HERALD_* variables in its environment. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class CommandLineTest {
+  private static final Duration EXIT = Duration.ofSeconds(30);
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void serve_without_token_and_keys_refuses_to_start_and_names_what_is_missing() {
+    HeraldProcess.Result r = HeraldProcess.run(EXIT, "serve", "--port", "0", "--data", dir.resolve("data").toString());
+
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.output()).contains("auth.token", "HERALD_TOKEN", "auth.current-signing-key", "auth.next-signing-key");
+    assertThat(r.output()).doesNotContain("running at");
+  }
+
+  @Test
+  void a_bad_setting_stops_the_start_with_exit_code_2_and_the_key_in_the_message() {
+    HeraldProcess.Result r = HeraldProcess.run(EXIT, "dev", "--port", "70000", "--data", dir.resolve("data").toString());
+
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.output()).contains("server.port").contains("65535");
+  }
+
+  @Test
+  void version_prints_the_version_and_exits_0() {
+    HeraldProcess.Result r = HeraldProcess.run(EXIT, "version");
+
+    assertThat(r.exitCode()).isZero();
+    assertThat(r.output()).startsWith("herald ");
+  }
+
+  @Test
+  void migrate_creates_the_store_and_exits_0() {
+    HeraldProcess.Result r = HeraldProcess.run(EXIT, "migrate", "--data", dir.resolve("m").toString());
+
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    assertThat(r.output()).contains("schema is up to date");
+    assertThat(dir.resolve("m")).isDirectory();
+  }
+}

@@ -1,0 +1,109 @@
+package dev.herald.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Loading settings: defaults, file, environment and flags, and the errors for bad ones. */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class ConfigLoaderTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void without_overrides_every_setting_has_its_documented_default() {
+    Config c = ConfigLoader.load(null, Map.of(), Map.of());
+
+    assertThat(c.server().host()).isEqualTo("0.0.0.0");
+    assertThat(c.server().port()).isEqualTo(8080);
+    assertThat(c.store().data()).isEqualTo("./herald-data");
+    assertThat(c.auth().token()).isEmpty();
+    assertThat(c.limits().maxBodyBytes()).isEqualTo(1_048_576);
+    assertThat(c.limits().defaultRetries()).isEqualTo(3);
+    assertThat(c.limits().maxDelay()).isEqualTo(Duration.ofDays(365));
+    assertThat(c.delivery().concurrency()).isEqualTo(512);
+    assertThat(c.retention().dedupWindow()).isEqualTo(Duration.ofMinutes(10));
+    assertThat(c.egress().allowPrivate()).isFalse();
+    assertThat(c.egress().allow()).isEmpty();
+  }
+
+  @Test
+  void environment_variables_override_defaults_by_short_and_long_name() {
+    Config c = ConfigLoader.load(null, Map.of("HERALD_PORT", "9999", "HERALD_LIMITS_MAX_BODY_BYTES", "4096",
+        "HERALD_EGRESS_ALLOW", "10.0.0.0/8, hooks.internal", "HERALD_JAVA_OPTS", "-Xmx1g", "PATH", "/bin"), Map.of());
+
+    assertThat(c.server().port()).isEqualTo(9999);
+    assertThat(c.limits().maxBodyBytes()).isEqualTo(4096);
+    assertThat(c.egress().allow()).containsExactly("10.0.0.0/8", "hooks.internal");
+  }
+
+  @Test
+  void flags_beat_the_environment_which_beats_the_file() throws IOException {
+    Path file = Files.writeString(dir.resolve("herald.toml"), "[server]\nport = 1111\nhost = \"10.0.0.1\"\n");
+
+    Config c = ConfigLoader.load(file, Map.of("HERALD_PORT", "2222"), Map.of("server.port", "3333"));
+    Config noFlag = ConfigLoader.load(file, Map.of("HERALD_PORT", "2222"), Map.of());
+
+    assertThat(c.server().port()).isEqualTo(3333);
+    assertThat(noFlag.server().port()).isEqualTo(2222);
+    assertThat(noFlag.server().host()).isEqualTo("10.0.0.1");
+  }
+
+  @Test
+  void a_port_out_of_range_is_refused_naming_the_key_and_the_range() {
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("HERALD_PORT", "70000"), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("server.port")
+        .hasMessageContaining("0 to 65535");
+  }
+
+  @Test
+  void a_value_of_the_wrong_kind_is_refused_naming_the_key() {
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("limits.max-body-bytes", "lots")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("limits.max-body-bytes");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("egress.allow-private", "yes")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("egress.allow-private");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("retention.dlq", "forever")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("retention.dlq");
+  }
+
+  @Test
+  void an_unknown_key_in_the_file_is_an_error_naming_it() throws IOException {
+    Path file = Files.writeString(dir.resolve("typo.toml"), "[server]\nprot = 8081\n");
+
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("server.prot");
+  }
+
+  @Test
+  void a_file_value_of_the_wrong_type_is_an_error_naming_the_key() throws IOException {
+    Path file = Files.writeString(dir.resolve("types.toml"), "[server]\nport = \"eighty\"\n");
+
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("server.port");
+  }
+
+  @Test
+  void a_missing_config_file_is_an_error_naming_it() {
+    Path missing = dir.resolve("nope.toml");
+
+    assertThatThrownBy(() -> ConfigLoader.load(missing, Map.of(), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("nope.toml");
+  }
+
+  @Test
+  void the_auth_settings_never_show_in_the_config_string() {
+    Config c = ConfigLoader.load(null, Map.of("HERALD_TOKEN", "secret-token"), Map.of());
+
+    assertThat(c.toString()).doesNotContain("secret-token");
+  }
+}

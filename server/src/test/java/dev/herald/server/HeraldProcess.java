@@ -1,0 +1,152 @@
+package dev.herald.server;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Herald as a real child JVM ({@code Main dev --port 0 --data dir}), on this test's class path. The
+ * port comes from the "running at" line. {@link #kill()} is SIGKILL; {@link #restart()} starts a new
+ * process on the same data directory.
+ */
+final class HeraldProcess implements AutoCloseable {
+  private static final Pattern RUNNING = Pattern.compile("running at http://127\\.0\\.0\\.1:(\\d+)");
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+
+  private final Path data;
+  private final Process process;
+  private final List<String> output = new CopyOnWriteArrayList<>();
+  private final CompletableFuture<Integer> port = new CompletableFuture<>();
+
+  private HeraldProcess(Path data) {
+    this.data = data;
+    this.process = launch(List.of("dev", "--port", "0", "--data", data.toString()));
+    Thread.ofPlatform().daemon(true).name("herald-child-output").start(this::drain);
+    try {
+      port.get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    } catch (InterruptedException | ExecutionException | TimeoutException e) {
+      process.destroyForcibly();
+      throw new IllegalStateException("herald did not start; output:\n" + String.join("\n", output), e);
+    }
+  }
+
+  static HeraldProcess start(Path data) {
+    return new HeraldProcess(data);
+  }
+
+  /** Runs {@code herald <args>} to completion; returns the exit code and the combined output. */
+  static Result run(Duration timeout, String... args) {
+    Process p = launch(List.of(args));
+    try {
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        p.destroyForcibly();
+        throw new IllegalStateException("herald " + String.join(" ", args) + " did not exit; output:\n" + out);
+      }
+      return new Result(p.exitValue(), out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  record Result(int exitCode, String output) {}
+
+  private static Process launch(List<String> args) {
+    String java = ProcessHandle.current().info().command().orElseThrow();
+    String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-Duser.timezone=America/Sao_Paulo",
+        "--enable-native-access=ALL-UNNAMED", "-cp", cp, "dev.herald.server.Main"));
+    cmd.addAll(args);
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().keySet().removeIf(k -> k.startsWith("HERALD_")); // the child sees only what the test says
+    try {
+      return pb.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private void drain() {
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = r.readLine()) != null) {
+        output.add(line);
+        Matcher m = RUNNING.matcher(line);
+        if (m.find()) port.complete(Integer.parseInt(m.group(1)));
+      }
+    } catch (IOException e) {
+      // the process died; its output ends here
+    } finally {
+      port.completeExceptionally(new IllegalStateException("herald exited before it was running"));
+    }
+  }
+
+  String base() {
+    return "http://127.0.0.1:" + port.join();
+  }
+
+  Path data() {
+    return data;
+  }
+
+  List<String> output() {
+    return List.copyOf(output);
+  }
+
+  /** SIGKILL on Linux: no shutdown hooks, no flushing, no goodbye. */
+  void kill() {
+    process.destroyForcibly();
+    try {
+      if (!process.waitFor(10, TimeUnit.SECONDS)) throw new IllegalStateException("herald survived SIGKILL");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Kills this process if it still runs, then starts a new one on the same data directory. */
+  HeraldProcess restart() {
+    if (process.isAlive()) kill();
+    return start(data);
+  }
+
+  /** SIGTERM, then waits for the exit; returns the exit code. */
+  int stop(Duration grace) {
+    process.destroy();
+    try {
+      if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new IllegalStateException("herald did not stop within " + grace + "; output:\n" + String.join("\n", output));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return process.exitValue();
+  }
+
+  @Override
+  public void close() {
+    if (!process.isAlive()) return;
+    process.destroy();
+    try {
+      if (!process.waitFor(10, TimeUnit.SECONDS)) kill();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      kill();
+    }
+  }
+}

@@ -1,0 +1,177 @@
+package dev.herald.server;
+
+import static org.awaitility.Awaitility.await;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A local destination that records every request it receives (method, path and query, headers by
+ * lower-case name, body, arrival time) and answers as scripted per path: 200 unless told otherwise.
+ */
+final class TestSink implements AutoCloseable {
+  /** One request as the sink saw it. */
+  record Received(String method, String path, String pathAndQuery, Map<String, List<String>> headers, byte[] body,
+      Instant at) {
+    String header(String name) {
+      List<String> v = headers.get(name.toLowerCase(Locale.ROOT));
+      return v == null || v.isEmpty() ? null : v.get(0);
+    }
+  }
+
+  /** What to answer. */
+  record Reply(int status, Map<String, String> headers) {
+    static Reply of(int status) {
+      return new Reply(status, Map.of());
+    }
+
+    Reply with(String name, String value) {
+      Map<String, String> h = new LinkedHashMap<>(headers);
+      h.put(name, value);
+      return new Reply(status, h);
+    }
+  }
+
+  /** Chooses the reply for the n-th (0-based) request to a path. */
+  interface Script {
+    Reply reply(int n);
+  }
+
+  private final HttpServer server;
+  private final List<Received> received = new CopyOnWriteArrayList<>();
+  private final Map<String, Script> scripts = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
+  private final Map<String, CountDownLatch> gates = new ConcurrentHashMap<>();
+  private final Map<String, Duration> delays = new ConcurrentHashMap<>();
+
+  private TestSink(HttpServer server) {
+    this.server = server;
+  }
+
+  static TestSink start() {
+    try {
+      HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1000);
+      TestSink sink = new TestSink(s);
+      s.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+      s.createContext("/", sink::handle);
+      s.start();
+      return sink;
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  String url(String pathAndQuery) {
+    return "http://127.0.0.1:" + server.getAddress().getPort() + pathAndQuery;
+  }
+
+  /** Scripts the answers of one path. */
+  TestSink on(String path, Script script) {
+    scripts.put(path, script);
+    return this;
+  }
+
+  /** Fails the first {@code n} requests to {@code path} with {@code status}, then answers 200. */
+  TestSink failFirst(String path, int n, Reply failure) {
+    return on(path, i -> i < n ? failure : Reply.of(200));
+  }
+
+  /** Holds every request to {@code path} (recorded on arrival) until {@link #release} or 60 s. */
+  TestSink hold(String path) {
+    gates.put(path, new CountDownLatch(1));
+    return this;
+  }
+
+  /** Answers every request to {@code path} only after {@code delay}: a slow destination. */
+  TestSink slow(String path, Duration delay) {
+    delays.put(path, delay);
+    return this;
+  }
+
+  void release(String path) {
+    CountDownLatch g = gates.remove(path);
+    if (g != null) g.countDown();
+  }
+
+  private void handle(HttpExchange ex) throws IOException {
+    try (ex; InputStream in = ex.getRequestBody()) {
+      byte[] body = in.readAllBytes();
+      String path = ex.getRequestURI().getRawPath();
+      String query = ex.getRequestURI().getRawQuery();
+      Map<String, List<String>> headers = new LinkedHashMap<>();
+      ex.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), List.copyOf(v)));
+      received.add(new Received(ex.getRequestMethod(), path, query == null ? path : path + "?" + query, headers, body,
+          Instant.now()));
+      int n = counts.computeIfAbsent(path, p -> new AtomicInteger()).getAndIncrement();
+      awaitGate(path);
+      pause(delays.get(path));
+      Reply r = scripts.getOrDefault(path, i -> Reply.of(200)).reply(n);
+      r.headers().forEach((k, v) -> ex.getResponseHeaders().add(k, v));
+      ex.sendResponseHeaders(r.status(), -1);
+    }
+  }
+
+  private void awaitGate(String path) {
+    CountDownLatch g = gates.get(path);
+    if (g == null) return;
+    try {
+      g.await(60, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void pause(Duration d) {
+    if (d == null) return;
+    try {
+      Thread.sleep(d); // the destination's own slowness, not a wait of the test
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  List<Received> requests() {
+    return List.copyOf(received);
+  }
+
+  List<Received> requests(String path) {
+    List<Received> out = new ArrayList<>();
+    for (Received r : received) if (r.path().equals(path)) out.add(r);
+    return out;
+  }
+
+  /** Waits until {@code path} has received at least {@code n} requests; returns them all. */
+  List<Received> awaitRequests(String path, int n, Duration timeout) {
+    await().atMost(timeout).pollInterval(Duration.ofMillis(10)).until(() -> requests(path).size() >= n);
+    return requests(path);
+  }
+
+  List<Received> awaitRequests(int n, Duration timeout) {
+    await().atMost(timeout).pollInterval(Duration.ofMillis(10)).until(() -> received.size() >= n);
+    return requests();
+  }
+
+  @Override
+  public void close() {
+    gates.values().forEach(CountDownLatch::countDown);
+    server.stop(0);
+  }
+}
