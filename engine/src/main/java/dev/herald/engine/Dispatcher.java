@@ -202,7 +202,8 @@ public final class Dispatcher implements NewWork, AutoCloseable {
   private Pass claimAndStart(List<Messages.Due> ready, long now) {
     String lease = UUID.randomUUID().toString();
     long leaseUntil = now + settings.leaseMargin().toMillis();
-    Map<String, Message> claimed = db.writeNow(tx -> {
+    // Relaxed: a claim lost to a power cut only means the message is attempted again.
+    Map<String, Message> claimed = db.writeRelaxed(tx -> {
       Map<String, Message> out = new HashMap<>();
       for (Messages.Due d : ready) {
         tx.messages().claim(d.id(), lease, leaseUntil).ifPresent(m -> {
@@ -211,7 +212,7 @@ public final class Dispatcher implements NewWork, AutoCloseable {
         });
       }
       return out;
-    });
+    }).join();
     int startedNow = 0;
     for (Messages.Due d : ready) {
       Message m = claimed.get(d.id());
@@ -275,7 +276,8 @@ public final class Dispatcher implements NewWork, AutoCloseable {
   }
 
   private void record(Message m, String lease, Outcome outcome, Transitions.Decision d, Instant now) {
-    db.write(tx -> outcomes.write(tx, m, lease, outcome, d, now)).whenComplete((w, err) -> {
+    // Relaxed: losing an outcome to a power cut means one more attempt (at-least-once), never a lost message.
+    db.writeRelaxed(tx -> outcomes.write(tx, m, lease, outcome, d, now)).whenComplete((w, err) -> {
       if (err != null) {
         log.error("recording the outcome of message {} failed; it stays claimed until restart", m.id(), err);
         return;

@@ -70,6 +70,11 @@ public final class Db implements AutoCloseable {
     return committer.submit(work);
   }
 
+  /** A write nobody was promised durability for (see {@link GroupCommitter}): no fsync of its own. */
+  public <T> CompletableFuture<T> writeRelaxed(Function<Tx, T> work) {
+    return committer.submit(work, false);
+  }
+
   /** Writes and waits (for background jobs and tests, never on a request thread that could batch). */
   public <T> T writeNow(Function<Tx, T> work) {
     try {

@@ -18,6 +18,10 @@ import org.slf4j.LoggerFactory;
  * pin virtual threads) takes every operation waiting, runs each inside its own savepoint in one
  * transaction, commits once (one fsync with synchronous=FULL) and only then completes the futures.
  * A failing operation is rolled back to its savepoint and fails alone; a failing commit fails all.
+ * Writes nobody was promised durability for (claims, attempt outcomes) may be submitted as relaxed:
+ * a batch made only of relaxed writes commits without fsync (SQLite synchronous=NORMAL in WAL mode:
+ * a process crash loses nothing, a power cut may lose the last relaxed commits, which only means a
+ * message is attempted again). Any durable write in a batch makes the whole batch fsync.
  * The queue is bounded: when full, submit fails fast with StoreUnavailableException (back-pressure
  * reaches clients as 503) instead of growing memory.
  */
@@ -25,7 +29,7 @@ public final class GroupCommitter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GroupCommitter.class);
   private static final int MAX_BATCH = 2000;
 
-  private record Op<T>(Function<Tx, T> work, CompletableFuture<T> done) {}
+  private record Op<T>(Function<Tx, T> work, CompletableFuture<T> done, boolean durable) {}
 
   private final Connection conn;
   private final Function<Connection, Tx> txFactory;
@@ -44,10 +48,14 @@ public final class GroupCommitter implements AutoCloseable {
   }
 
   public <T> CompletableFuture<T> submit(Function<Tx, T> work) {
+    return submit(work, true);
+  }
+
+  public <T> CompletableFuture<T> submit(Function<Tx, T> work, boolean durable) {
     CompletableFuture<T> f = new CompletableFuture<>();
     if (!running) {
       f.completeExceptionally(new StoreUnavailableException("store is closed", null));
-    } else if (!queue.offer(new Op<>(work, f))) {
+    } else if (!queue.offer(new Op<>(work, f, durable))) {
       f.completeExceptionally(new StoreUnavailableException("write queue is full", null));
     }
     return f;
@@ -78,7 +86,26 @@ public final class GroupCommitter implements AutoCloseable {
     }
   }
 
+  private boolean lastDurable = true;
+
   private void commit(List<Op<?>> batch) {
+    boolean durable = batch.stream().anyMatch(Op::durable);
+    if (durable != lastDurable) {
+      // SQLite ignores a synchronous change inside an open transaction: switch outside one.
+      try (var st = conn.createStatement()) {
+        conn.setAutoCommit(true);
+        st.execute(durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+        conn.setAutoCommit(false);
+        lastDurable = durable;
+      } catch (SQLException e) {
+        log.warn("could not switch synchronous mode; keeping the current one", e);
+      }
+    }
+    if (!lastDurable && durable) {
+      // never commit a durable write without fsync
+      for (Op<?> op : batch) op.done().completeExceptionally(new StoreUnavailableException("cannot enable fsync", null));
+      return;
+    }
     Tx tx = txFactory.apply(conn);
     List<Object> results = new ArrayList<>(batch.size());
     List<Throwable> failures = new ArrayList<>(batch.size());
