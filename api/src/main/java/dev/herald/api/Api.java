@@ -40,8 +40,8 @@ public final class Api {
     SchedulesResource schedules = new SchedulesResource(s.schedules(), egress);
     FlowControlResource flow = new FlowControlResource(s.flows(), settings.globalParallelism());
     return new Routes()
-        .open("GET", "/healthz", req -> ApiResponse.ok(Map.of("status", "ok")))
-        .open("GET", "/readyz", req -> s.ready().getAsBoolean()
+        .open("GET,HEAD", "/healthz", req -> ApiResponse.ok(Map.of("status", "ok")))
+        .open("GET,HEAD", "/readyz", req -> s.ready().getAsBoolean()
             ? ApiResponse.ok(Map.of("status", "ready"))
             : ApiResponse.error(503, "not ready"))
         .add("POST,GET,PUT,PATCH,DELETE", "/v2/publish/{destination...}", publish::publish)

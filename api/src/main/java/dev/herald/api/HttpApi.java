@@ -4,7 +4,10 @@ import dev.herald.core.ValidationException;
 import dev.herald.engine.NotFoundException;
 import dev.herald.store.Json;
 import dev.herald.store.StoreUnavailableException;
+import io.helidon.http.DirectHandler;
 import io.helidon.http.Header;
+import io.helidon.http.ServerResponseHeaders;
+import io.helidon.http.Status;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.ServerRequest;
@@ -57,10 +60,35 @@ public final class HttpApi implements AutoCloseable {
             .maxPrologueLength(limits.maxPrologueBytes())
             .validatePath(false)
             .build())
+        .directHandlers(d -> {
+          for (DirectHandler.EventType t : DirectHandler.EventType.values()) d.addHandler(t, HttpApi::direct);
+        })
         .routing(r -> r.any(this::handle))
         .build()
         .start();
     return server.port();
+  }
+
+  /**
+   * Requests Helidon refuses before routing (malformed request line, headers too large, bad escapes)
+   * still get the QStash error body.
+   */
+  private static DirectHandler.TransportResponse direct(DirectHandler.TransportRequest req, DirectHandler.EventType type,
+      Status status, ServerResponseHeaders headers, String message) {
+    String text = switch (type) {
+      case PAYLOAD_TOO_LARGE -> "request too large";
+      case BAD_REQUEST -> "malformed request";
+      case HTTP_VERSION_NOT_SUPPORTED -> "HTTP version not supported";
+      default -> status.code() >= 500 ? "internal error" : "request refused";
+    };
+    byte[] body = Json.MAPPER.writeValueAsBytes(Map.of("error", text));
+    return DirectHandler.TransportResponse.builder()
+        .status(status)
+        .headers(headers)
+        .header(HeaderNames.CONTENT_TYPE, "application/json")
+        .entity(body)
+        .keepAlive(false)
+        .build();
   }
 
   private void handle(ServerRequest req, ServerResponse res) {

@@ -77,7 +77,12 @@ public final class Routes {
       String seg = slash < 0 ? rawPath.substring(pos) : rawPath.substring(pos, slash);
       if (p.startsWith("{")) {
         if (seg.isEmpty()) return null;
-        vars.put(p.substring(1, p.length() - 1), ApiRequest.decode(seg));
+        try {
+          vars.put(p.substring(1, p.length() - 1), java.net.URLDecoder.decode(seg.replace("+", "%2B"),
+              java.nio.charset.StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+          throw ApiException.badRequest("malformed path");
+        }
       } else if (!p.equalsIgnoreCase(seg)) {
         return null;
       }

@@ -70,14 +70,19 @@ public final class Main implements Callable<Integer> {
       }
       App app = App.start(c, InstantSource.system());
       CountDownLatch stop = new CountDownLatch(1);
+      // SIGTERM/SIGINT are a normal stop: finish in-flight work, close the store, exit 0 (R3).
+      sun.misc.Signal.handle(new sun.misc.Signal("TERM"), s -> stop.countDown());
+      sun.misc.Signal.handle(new sun.misc.Signal("INT"), s -> stop.countDown());
+      java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        app.close();
-        stop.countDown();
+        if (closed.compareAndSet(false, true)) app.close();
       }, "herald-shutdown"));
       System.out.println("herald " + version() + " (" + mode() + ") running at http://" + displayHost(c.server().host())
           + ":" + app.port() + " with data in " + Path.of(c.store().data()).toAbsolutePath().normalize());
       System.out.flush();
       stop.await();
+      if (closed.compareAndSet(false, true)) app.close();
+      System.out.println("herald stopped");
       return 0;
     }
 

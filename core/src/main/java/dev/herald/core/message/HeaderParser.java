@@ -86,8 +86,9 @@ public final class HeaderParser {
     String failureCallback = url("Upstash-Failure-Callback", h.get("upstash-failure-callback"));
     Headers cbConfig = callbackConfig.isEmpty() ? Headers.EMPTY : Headers.of(callbackConfig);
     Headers fcConfig = failureConfig.isEmpty() ? Headers.EMPTY : Headers.of(failureConfig);
-    if (callback != null) parse(cbConfig.map(), retries); // validate now, not when the callback fires
-    if (failureCallback != null) parse(fcConfig.map(), retries);
+    // validate now, not when the callback fires; errors name the header the client sent
+    if (callback != null) validateNested(cbConfig, retries, "Upstash-Callback-");
+    if (failureCallback != null) validateNested(fcConfig, retries, "Upstash-Failure-Callback-");
     String dedupId = h.get("upstash-deduplication-id");
     if (dedupId != null && (dedupId.isEmpty() || dedupId.length() > 512)) {
       throw new ValidationException("Upstash-Deduplication-Id: must be 1 to 512 characters");
@@ -102,6 +103,14 @@ public final class HeaderParser {
     return new MessageOptions(method, Headers.of(forwarded), delay, notBefore, retries, retryDelay, timeout,
         callback, cbConfig, failureCallback, fcConfig, dedupId, contentDedup, labels, redaction, flow,
         cron == null ? null : cron.trim(), scheduleId, queueName);
+  }
+
+  private void validateNested(Headers config, int retries, String prefix) {
+    try {
+      parse(config.map(), retries);
+    } catch (ValidationException e) {
+      throw new ValidationException(e.getMessage().replaceFirst("^Upstash-", prefix));
+    }
   }
 
   private static String joined(List<String> values) {
