@@ -34,11 +34,13 @@ public final class HttpApi implements AutoCloseable {
 
   /** HTTP limits. */
   public record Limits(long maxBodyBytes, int maxHeadersBytes, int maxPrologueBytes, Duration idleTimeout,
-      int maxConnections) {}
+      int maxConnections, Duration readTimeout, long maxInflightBodyBytes) {}
 
   private final Routes routes;
   private final Auth auth;
   private final Limits limits;
+  /** Bytes of request bodies held in memory right now; bounded so overload is refused, not buffered. */
+  private final java.util.concurrent.atomic.AtomicLong inflightBytes = new java.util.concurrent.atomic.AtomicLong();
   private WebServer server;
 
   public HttpApi(Routes routes, Auth auth, Limits limits) {
@@ -54,6 +56,8 @@ public final class HttpApi implements AutoCloseable {
         .maxPayloadSize(-1) // we cap bodies ourselves, to answer with the QStash error body
         .maxTcpConnections(limits.maxConnections())
         .idleConnectionTimeout(limits.idleTimeout())
+        // a client that stops sending mid-request (slow loris) is cut off after this long
+        .connectionOptions(o -> o.readTimeout(limits.readTimeout()))
         .shutdownHook(false)
         .addProtocol(io.helidon.webserver.http1.Http1Config.builder()
             .maxHeadersSize(limits.maxHeadersBytes())
@@ -101,6 +105,8 @@ public final class HttpApi implements AutoCloseable {
       out = ApiResponse.error(400, e.getMessage());
     } catch (NotFoundException e) {
       out = ApiResponse.error(404, e.getMessage());
+    } catch (OverloadedException e) {
+      out = ApiResponse.error(503, "overloaded, nothing was stored; retry later").withHeader("Retry-After", "1");
     } catch (RuntimeException e) {
       out = fromUnexpected(e, req);
     }
@@ -120,9 +126,33 @@ public final class HttpApi implements AutoCloseable {
     if (m instanceof Routes.MethodNotAllowed) throw new ApiException(405, "method not allowed");
     Routes.Found found = (Routes.Found) m;
     if (found.authenticated() && !auth.allows(peek)) throw new ApiException(401, "unauthorized");
-    ApiRequest full = new ApiRequest(peek.method(), rawPath, rawQuery, headers, readBody(req), ip);
-    routes.match(full); // sets path variables on the full request
-    return found.handler().apply(full);
+    long reserved = reserve(req);
+    try {
+      ApiRequest full = new ApiRequest(peek.method(), rawPath, rawQuery, headers, readBody(req), ip);
+      routes.match(full); // sets path variables on the full request
+      return found.handler().apply(full);
+    } finally {
+      inflightBytes.addAndGet(-reserved);
+    }
+  }
+
+  /** Reserves room for this request's body (its declared length, else the maximum) or refuses with 503. */
+  private long reserve(ServerRequest req) {
+    if (!req.content().hasEntity()) return 0;
+    long declared = req.headers().contentLength().orElse(-1);
+    long want = declared >= 0 ? Math.min(declared, limits.maxBodyBytes()) : limits.maxBodyBytes();
+    if (inflightBytes.addAndGet(want) > limits.maxInflightBodyBytes() && want > 0) {
+      inflightBytes.addAndGet(-want);
+      throw new OverloadedException();
+    }
+    return want;
+  }
+
+  /** Too much work in flight: the client should retry later; nothing was stored. */
+  static final class OverloadedException extends RuntimeException {
+    OverloadedException() {
+      super(null, null, false, false);
+    }
   }
 
   private byte[] readBody(ServerRequest req) {

@@ -74,7 +74,8 @@ public final class App implements AutoCloseable {
           dispatcher.flowControl(), egress, db, clock, () -> self[0] != null && self[0].ready),
           new Api.Settings(c.limits().maxBatchItems(), c.limits().maxQueueParallelism(), c.delivery().concurrency()));
       HttpApi http = new HttpApi(routes, new Auth(List.of(c.auth().token())), new HttpApi.Limits(c.limits().maxBodyBytes(),
-          c.limits().maxHeadersBytes(), c.limits().maxRequestLineBytes(), c.server().idleTimeout(), c.server().maxConnections()));
+          c.limits().maxHeadersBytes(), c.limits().maxRequestLineBytes(), c.server().idleTimeout(), c.server().maxConnections(), c.server().readTimeout(),
+          c.limits().maxInflightBodyBytes()));
       App app = new App(db, dispatcher, http, List.of(maintenanceLoop, scheduleLoop));
       self[0] = app;
       http.start(c.server().host(), c.server().port());

@@ -7,7 +7,7 @@ import java.util.List;
 public record Config(Server server, Store store, Auth auth, Limits limits, Delivery delivery, Retention retention,
     Egress egress) {
 
-  public record Server(String host, int port, Duration idleTimeout, int maxConnections) {}
+  public record Server(String host, int port, Duration idleTimeout, int maxConnections, Duration readTimeout) {}
 
   public record Store(String data, int readers, int writeQueue) {}
 
@@ -18,7 +18,7 @@ public record Config(Server server, Store store, Auth auth, Limits limits, Deliv
     }
   }
 
-  public record Limits(long maxBodyBytes, int maxHeadersBytes, int maxRequestLineBytes, int defaultRetries,
+  public record Limits(long maxBodyBytes, long maxInflightBodyBytes, int maxHeadersBytes, int maxRequestLineBytes, int defaultRetries,
       int maxRetries, Duration maxDelay, Duration maxAttemptTimeout, int maxBatchItems, int maxQueueParallelism,
       int maxResponseBytes) {}
 

@@ -114,10 +114,11 @@ public final class ConfigLoader {
   private Config build() {
     return new Config(
         new Config.Server(string("server.host"), (int) range("server.port", 0, 65535), duration("server.idle-timeout"),
-            (int) range("server.max-connections", 1, 1_000_000)),
+            (int) range("server.max-connections", 1, 1_000_000), duration("server.read-timeout")),
         new Config.Store(string("store.data"), (int) range("store.readers", 1, 64), (int) range("store.write-queue", 100, 1_000_000)),
         new Config.Auth(string("auth.token"), string("auth.current-signing-key"), string("auth.next-signing-key")),
-        new Config.Limits(range("limits.max-body-bytes", 1024, 104_857_600), (int) range("limits.max-headers-bytes", 1024, 1_048_576),
+        new Config.Limits(range("limits.max-body-bytes", 1024, 104_857_600),
+            range("limits.max-inflight-body-bytes", 1_048_576, 17_179_869_184L), (int) range("limits.max-headers-bytes", 1024, 1_048_576),
             (int) range("limits.max-request-line-bytes", 1024, 1_048_576), (int) range("limits.default-retries", 0, 100),
             (int) range("limits.max-retries", 0, 100), duration("limits.max-delay"), duration("limits.max-attempt-timeout"),
             (int) range("limits.max-batch-items", 1, 100_000), (int) range("limits.max-queue-parallelism", 1, 100_000),
