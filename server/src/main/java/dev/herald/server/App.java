@@ -19,7 +19,6 @@ import dev.herald.engine.Sender;
 import dev.herald.engine.Signer;
 import dev.herald.engine.SigningKeys;
 import dev.herald.store.Db;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
@@ -43,7 +42,7 @@ public final class App implements AutoCloseable {
   }
 
   public static App start(Config c, InstantSource clock) {
-    Db db = Db.openSqlite(Path.of(c.store().data()), c.store().readers(), c.store().writeQueue());
+    Db db = Db.open(c.store().location(), new Db.Options(c.store().readers(), c.store().writeQueue(), null));
     try {
       Ids ids = new Ids();
       HeaderParser parser = new HeaderParser(new HeaderParser.Limits(c.limits().defaultRetries(), c.limits().maxRetries(),
@@ -55,7 +54,7 @@ public final class App implements AutoCloseable {
           new Sender.Settings(c.delivery().connectTimeout(), c.limits().maxAttemptTimeout(), c.limits().maxResponseBytes()));
       Dispatcher dispatcher = new Dispatcher(db, sender, Dispatcher.outcomes(parser, ids, c.limits().maxResponseBytes()), clock,
           new Dispatcher.Settings(c.delivery().lookahead(), c.delivery().indexCapacity(), c.delivery().concurrency(),
-              c.limits().maxAttemptTimeout().plus(Duration.ofMinutes(1))));
+              c.limits().maxAttemptTimeout().plus(c.delivery().leaseMargin())));
       PublishService publisher = new PublishService(db, clock, ids, c.retention().dedupWindow());
       publisher.onNewWork(dispatcher);
       MessageService messages = new MessageService(db, clock);
@@ -74,12 +73,15 @@ public final class App implements AutoCloseable {
           new Api.Settings(c.limits().maxBatchItems(), c.limits().maxQueueParallelism(), c.delivery().concurrency()));
       HttpApi http = new HttpApi(routes, new Auth(List.of(c.auth().token())), new HttpApi.Limits(c.limits().maxBodyBytes(),
           c.limits().maxHeadersBytes(), c.limits().maxRequestLineBytes(), c.server().idleTimeout(), c.server().maxConnections()));
-      App app = new App(db, dispatcher, http, List.of(maintenanceLoop, scheduleLoop));
+      // Shared store: leases of dead nodes expire on the database clock and are retried here.
+      Loop reaperLoop = new Loop("lease-reaper", Duration.ofSeconds(5), () -> dispatcher.reapExpiredLeases() > 0);
+      List<Loop> loops = db.shared() ? List.of(maintenanceLoop, scheduleLoop, reaperLoop) : List.of(maintenanceLoop, scheduleLoop);
+      App app = new App(db, dispatcher, http, loops);
       self[0] = app;
       http.start(c.server().host(), c.server().port());
       dispatcher.start();
-      maintenanceLoop.start();
-      scheduleLoop.start();
+      db.listenForNewWork(dispatcher::wakeForRemoteWork);
+      loops.forEach(Loop::start);
       app.ready = dispatcher.isRunning();
       return app;
     } catch (RuntimeException e) {

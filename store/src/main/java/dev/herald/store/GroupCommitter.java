@@ -14,10 +14,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The single writer. Callers submit write operations; one platform thread (sqlite-jdbc's JNI calls
+ * The single writer of this process. Callers submit write operations; one platform thread (sqlite-jdbc's JNI calls
  * pin virtual threads) takes every operation waiting, runs each inside its own savepoint in one
  * transaction, commits once (one fsync with synchronous=FULL) and only then completes the futures.
  * A failing operation is rolled back to its savepoint and fails alone; a failing commit fails all.
+ * On PostgreSQL the commit waits for the WAL flush (synchronous_commit=on), so the same promise holds.
  * The queue is bounded: when full, submit fails fast with StoreUnavailableException (back-pressure
  * reaches clients as 503) instead of growing memory.
  */
@@ -95,6 +96,9 @@ public final class GroupCommitter implements AutoCloseable {
           failures.add(e);
         }
       }
+      // Inside the transaction: PostgreSQL delivers a NOTIFY only if (and when) the commit succeeds.
+      String payload = tx.newWorkPayload();
+      if (payload != null) tx.dialect().notifyNewWork(conn, payload);
       conn.commit();
     } catch (SQLException e) {
       try {
