@@ -70,6 +70,10 @@ public final class HttpApi implements AutoCloseable {
         .routing(r -> r.any(this::handle))
         .build()
         .start();
+    if (server.port() <= 0) {
+      server.stop();
+      throw new IllegalStateException("could not listen on " + host + ":" + port + " (port in use?)");
+    }
     return server.port();
   }
 

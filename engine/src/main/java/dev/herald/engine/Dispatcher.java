@@ -42,6 +42,8 @@ public final class Dispatcher implements NewWork, AutoCloseable {
   private static final long QUEUE_SCAN_MS = 500;
   /** How long close() waits for attempts in flight to finish and submit their outcome. */
   private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
+  private static final long SHARED_RESCAN_MS = 2000;
+  private static final int REAP_BATCH = 500;
 
   /** Dispatcher settings. */
   public record Settings(Duration lookahead, int indexCapacity, int concurrency, Duration leaseMargin) {}
@@ -67,6 +69,7 @@ public final class Dispatcher implements NewWork, AutoCloseable {
   private String scanId = "";
   private long scanTarget;
   private long lastQueueScan;
+  private long lastFullScan;
   private volatile boolean running;
   private volatile boolean started;
   private boolean signalled; // guarded by lock: a wake-up that arrived before the wait
@@ -87,9 +90,12 @@ public final class Dispatcher implements NewWork, AutoCloseable {
     return new Outcomes(new Callbacks(parser, ids), ids, maxStoredResponseBytes);
   }
 
-  /** Recovers attempts cut short by a crash, loads queue state, then starts the dispatcher thread. */
+  /**
+   * Recovers attempts cut short by a crash, loads queue state, then starts the dispatcher thread. On a
+   * shared (PostgreSQL) store other nodes' ACTIVE rows are alive: they are left to {@link #reapExpiredLeases}.
+   */
   public void start() {
-    recoverCrashedAttempts();
+    if (!db.shared()) recoverCrashedAttempts();
     db.read(tx -> {
       tx.queues().all().forEach(q -> queues.configure(q.name(), q.parallelism(), q.paused()));
       tx.messages().startedInQueues().forEach(d -> queues.started(d.queueName(), d.id()));
@@ -173,6 +179,12 @@ public final class Dispatcher implements NewWork, AutoCloseable {
   /** One pass: move the window if needed, pick what may start (gates), claim it, start the attempts. */
   public Pass runOnce() {
     long now = clock.millis();
+    // Shared store: other nodes move messages too (a retry re-scheduled later, a lost NOTIFY), so the
+    // window is re-read from the start now and then instead of trusting the keyset position.
+    if (db.shared() && now - lastFullScan >= SHARED_RESCAN_MS) {
+      rescan = true;
+      lastFullScan = now;
+    }
     if (rescan || now + settings.lookahead().toMillis() / 2 > horizon || scanTarget > scanDue) refill(now);
     for (Messages.Due d : queues.unheld()) index.add(d);
     int room = Math.max(1, Math.min(permits.availablePermits(), 1000));
@@ -201,12 +213,12 @@ public final class Dispatcher implements NewWork, AutoCloseable {
 
   private Pass claimAndStart(List<Messages.Due> ready, long now) {
     String lease = UUID.randomUUID().toString();
-    long leaseUntil = now + settings.leaseMargin().toMillis();
+    long leaseMillis = settings.leaseMargin().toMillis();
     // Relaxed: a claim lost to a power cut only means the message is attempted again.
     Map<String, Message> claimed = db.writeRelaxed(tx -> {
       Map<String, Message> out = new HashMap<>();
       for (Messages.Due d : ready) {
-        tx.messages().claim(d.id(), lease, leaseUntil).ifPresent(m -> {
+        tx.messages().claim(d.id(), lease, now, leaseMillis).ifPresent(m -> {
           out.put(m.id(), m);
           EventLog.append(tx, now, m, "ACTIVE", null);
         });
@@ -293,6 +305,42 @@ public final class Dispatcher implements NewWork, AutoCloseable {
       for (Message f : w.followUps()) created(Messages.Due.of(f, f.notBefore().toEpochMilli(), false));
       signal();
     });
+  }
+
+  /**
+   * Another node committed messages (PostgreSQL NOTIFY): re-read the window if they are due inside it,
+   * and look at the queues that got fresh messages.
+   */
+  public void wakeForRemoteWork(dev.herald.store.NewWorkListener.RemoteWork w) {
+    for (String q : w.queues()) queues.touched(q);
+    if (w.earliestDue() <= horizon) rescan = true;
+    signal();
+  }
+
+  /**
+   * Shared store: applies the crash transition (no retry used up, up to the crash limit) to ACTIVE
+   * messages whose lease ran out on the database clock, wherever they were claimed. Returns how many; a
+   * full batch means there may be more. The node that held the lease loses its fence: a late result is dropped.
+   */
+  public int reapExpiredLeases() {
+    Instant now = clock.instant();
+    String lease = "reaped-" + UUID.randomUUID();
+    int reaped = db.writeNow(tx -> {
+      List<Message> expired = tx.messages().releaseExpiredLeases(lease, REAP_BATCH);
+      for (Message m : expired) {
+        Outcome crashed = new Outcome.Crashed();
+        Transitions.Decision d = Transitions.decide(
+            new Transitions.Attempt(m.retried(), m.maxRetries(), null, m.crashes()), crashed, now);
+        outcomes.write(tx, m, lease, crashed, d, now);
+      }
+      return expired.size();
+    });
+    if (reaped > 0) {
+      log.warn("{} attempt(s) lost their lease (a node died or stalled); re-queued without using up a retry", reaped);
+      rescan = true; // the re-queued messages are found by the next scan
+      signal();
+    }
+    return reaped;
   }
 
   /** Single node: every ACTIVE row at start was cut short by our own crash (ARCHITECTURE.md). */

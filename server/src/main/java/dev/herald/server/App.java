@@ -19,7 +19,6 @@ import dev.herald.engine.Sender;
 import dev.herald.engine.Signer;
 import dev.herald.engine.SigningKeys;
 import dev.herald.store.Db;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
@@ -43,20 +42,21 @@ public final class App implements AutoCloseable {
   }
 
   public static App start(Config c, InstantSource clock) {
-    Db db = Db.openSqlite(Path.of(c.store().data()), c.store().readers(), c.store().writeQueue());
+    Db db = Db.open(c.store().location(), new Db.Options(c.store().readers(), c.store().writeQueue(), null));
     try {
       Ids ids = new Ids();
       HeaderParser parser = new HeaderParser(new HeaderParser.Limits(c.limits().defaultRetries(), c.limits().maxRetries(),
           c.limits().maxDelay(), c.limits().maxAttemptTimeout()));
       SigningKeys keys = new SigningKeys(db, new SigningKeys.Pair(c.auth().currentSigningKey(), c.auth().nextSigningKey()));
       Signer signer = new Signer(keys, ids);
-      EgressGuard egress = new EgressGuard(c.egress().allowPrivate(), c.egress().allow());
+      // The store's own host must stay resolvable: the guard filters every name lookup of the process.
+      EgressGuard egress = new EgressGuard(c.egress().allowPrivate(), c.egress().allow(), storeHosts(c));
       EgressGuard.install(egress);
       Sender sender = new Sender(signer, egress, clock,
           new Sender.Settings(c.delivery().connectTimeout(), c.limits().maxAttemptTimeout(), c.limits().maxResponseBytes()));
       Dispatcher dispatcher = new Dispatcher(db, sender, Dispatcher.outcomes(parser, ids, c.limits().maxResponseBytes()), clock,
           new Dispatcher.Settings(c.delivery().lookahead(), c.delivery().indexCapacity(), c.delivery().concurrency(),
-              c.limits().maxAttemptTimeout().plus(Duration.ofMinutes(1))));
+              c.limits().maxAttemptTimeout().plus(c.delivery().leaseMargin())));
       PublishService publisher = new PublishService(db, clock, ids, c.retention().dedupWindow());
       publisher.onNewWork(dispatcher);
       MessageService messages = new MessageService(db, clock);
@@ -74,19 +74,33 @@ public final class App implements AutoCloseable {
           dispatcher.flowControl(), egress, db, clock, () -> self[0] != null && self[0].ready),
           new Api.Settings(c.limits().maxBatchItems(), c.limits().maxQueueParallelism(), c.delivery().concurrency()));
       HttpApi http = new HttpApi(routes, new Auth(List.of(c.auth().token())), new HttpApi.Limits(c.limits().maxBodyBytes(),
-          c.limits().maxHeadersBytes(), c.limits().maxRequestLineBytes(), c.server().idleTimeout(), c.server().maxConnections(), c.server().readTimeout(),
-          c.limits().maxInflightBodyBytes()));
-      App app = new App(db, dispatcher, http, List.of(maintenanceLoop, scheduleLoop));
+          c.limits().maxHeadersBytes(), c.limits().maxRequestLineBytes(), c.server().idleTimeout(), c.server().maxConnections(),
+          c.server().readTimeout(), c.limits().maxInflightBodyBytes()));
+      // Shared store: leases of dead nodes expire on the database clock and are retried here.
+      Loop reaperLoop = new Loop("lease-reaper", Duration.ofSeconds(5), () -> dispatcher.reapExpiredLeases() > 0);
+      List<Loop> loops = db.shared() ? List.of(maintenanceLoop, scheduleLoop, reaperLoop) : List.of(maintenanceLoop, scheduleLoop);
+      App app = new App(db, dispatcher, http, loops);
       self[0] = app;
       http.start(c.server().host(), c.server().port());
       dispatcher.start();
-      maintenanceLoop.start();
-      scheduleLoop.start();
+      db.listenForNewWork(dispatcher::wakeForRemoteWork);
+      loops.forEach(Loop::start);
       app.ready = dispatcher.isRunning();
       return app;
     } catch (RuntimeException e) {
       db.close();
       throw e;
+    }
+  }
+
+  private static java.util.Set<String> storeHosts(Config c) {
+    String url = c.store().url();
+    if (url == null || url.isBlank()) return java.util.Set.of();
+    try {
+      String host = java.net.URI.create(url.startsWith("jdbc:") ? url.substring(5) : url).getHost();
+      return host == null ? java.util.Set.of() : java.util.Set.of(host);
+    } catch (IllegalArgumentException e) {
+      return java.util.Set.of();
     }
   }
 

@@ -9,7 +9,12 @@ public record Config(Server server, Store store, Auth auth, Limits limits, Deliv
 
   public record Server(String host, int port, Duration idleTimeout, int maxConnections, Duration readTimeout) {}
 
-  public record Store(String data, int readers, int writeQueue) {}
+  public record Store(String data, String url, int readers, int writeQueue) {
+    /** Where {@code Db.open} finds the store: the PostgreSQL URL if set, else the SQLite directory. */
+    public String location() {
+      return url.isBlank() ? data : url;
+    }
+  }
 
   public record Auth(String token, String currentSigningKey, String nextSigningKey) {
     @Override
@@ -22,7 +27,8 @@ public record Config(Server server, Store store, Auth auth, Limits limits, Deliv
       int maxRetries, Duration maxDelay, Duration maxAttemptTimeout, int maxBatchItems, int maxQueueParallelism,
       int maxResponseBytes) {}
 
-  public record Delivery(int concurrency, Duration connectTimeout, Duration lookahead, int indexCapacity) {}
+  public record Delivery(int concurrency, Duration connectTimeout, Duration lookahead, int indexCapacity,
+      Duration leaseMargin) {}
 
   public record Retention(Duration dedupWindow, Duration dlq, Duration logs) {}
 

@@ -25,6 +25,7 @@ public final class ConfigLoader {
       "HERALD_PORT", "server.port",
       "HERALD_HOST", "server.host",
       "HERALD_DATA", "store.data",
+      "HERALD_STORE", "store.url",
       "HERALD_TOKEN", "auth.token",
       "HERALD_CURRENT_SIGNING_KEY", "auth.current-signing-key",
       "HERALD_NEXT_SIGNING_KEY", "auth.next-signing-key",
@@ -115,7 +116,7 @@ public final class ConfigLoader {
     return new Config(
         new Config.Server(string("server.host"), (int) range("server.port", 0, 65535), duration("server.idle-timeout"),
             (int) range("server.max-connections", 1, 1_000_000), duration("server.read-timeout")),
-        new Config.Store(string("store.data"), (int) range("store.readers", 1, 64), (int) range("store.write-queue", 100, 1_000_000)),
+        new Config.Store(string("store.data"), string("store.url"), (int) range("store.readers", 1, 64), (int) range("store.write-queue", 100, 1_000_000)),
         new Config.Auth(string("auth.token"), string("auth.current-signing-key"), string("auth.next-signing-key")),
         new Config.Limits(range("limits.max-body-bytes", 1024, 104_857_600),
             range("limits.max-inflight-body-bytes", 1_048_576, 17_179_869_184L), (int) range("limits.max-headers-bytes", 1024, 1_048_576),
@@ -124,7 +125,8 @@ public final class ConfigLoader {
             (int) range("limits.max-batch-items", 1, 100_000), (int) range("limits.max-queue-parallelism", 1, 100_000),
             (int) range("limits.max-response-bytes", 0, 10_485_760)),
         new Config.Delivery((int) range("delivery.concurrency", 1, 100_000), duration("delivery.connect-timeout"),
-            duration("delivery.lookahead"), (int) range("delivery.index-capacity", 1000, 10_000_000)),
+            duration("delivery.lookahead"), (int) range("delivery.index-capacity", 1000, 10_000_000),
+            duration("delivery.lease-margin")),
         new Config.Retention(duration("retention.dedup-window"), duration("retention.dlq"), duration("retention.logs")),
         new Config.Egress(bool("egress.allow-private"), list("egress.allow")));
   }

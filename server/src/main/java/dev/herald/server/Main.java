@@ -51,6 +51,9 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--data", description = "data directory of the embedded store")
     Path data;
 
+    @Option(names = "--store", description = "PostgreSQL URL shared by a cluster (postgresql://user@host:port/db); default: SQLite in --data")
+    String store;
+
     abstract Map<String, String> modeOverrides();
 
     abstract String mode();
@@ -60,6 +63,7 @@ public final class Main implements Callable<Integer> {
       Map<String, String> overrides = new LinkedHashMap<>(modeOverrides());
       if (port != null) overrides.put("server.port", port.toString());
       if (data != null) overrides.put("store.data", data.toString());
+      if (store != null) overrides.put("store.url", store);
       Config c;
       try {
         c = ConfigLoader.load(config, System.getenv(), overrides);
@@ -78,7 +82,7 @@ public final class Main implements Callable<Integer> {
         if (closed.compareAndSet(false, true)) app.close();
       }, "herald-shutdown"));
       System.out.println("herald " + version() + " (" + mode() + ") running at http://" + displayHost(c.server().host())
-          + ":" + app.port() + " with data in " + Path.of(c.store().data()).toAbsolutePath().normalize());
+          + ":" + app.port() + " with data in " + where(c));
       System.out.flush();
       stop.await();
       if (closed.compareAndSet(false, true)) app.close();
@@ -87,6 +91,11 @@ public final class Main implements Callable<Integer> {
     }
 
     void check(Config c) {}
+
+    static String where(Config c) {
+      if (!c.store().url().isBlank()) return "PostgreSQL " + c.store().url().replaceAll(":[^:@/]*@", ":***@");
+      return Path.of(c.store().data()).toAbsolutePath().normalize().toString();
+    }
 
     private static String displayHost(String host) {
       return host.equals("0.0.0.0") ? "127.0.0.1" : host;
@@ -152,12 +161,22 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--config", description = "TOML config file")
     Path config;
 
+    @Option(names = "--store", description = "PostgreSQL URL (postgresql://user@host:port/db); default: SQLite in --data")
+    String store;
+
     public Integer call() {
       Map<String, String> o = new LinkedHashMap<>();
       if (data != null) o.put("store.data", data.toString());
-      Config c = ConfigLoader.load(config, System.getenv(), o);
-      dev.herald.store.Db.openSqlite(Path.of(c.store().data()), 1, 100).close();
-      System.out.println("herald: schema is up to date in " + c.store().data());
+      if (store != null) o.put("store.url", store);
+      Config c;
+      try {
+        c = ConfigLoader.load(config, System.getenv(), o);
+      } catch (ConfigException e) {
+        System.err.println("herald: " + e.getMessage());
+        return 2;
+      }
+      dev.herald.store.Db.open(c.store().location(), new dev.herald.store.Db.Options(1, 100, null)).close();
+      System.out.println("herald: schema is up to date in " + Run.where(c));
       return 0;
     }
   }

@@ -1,5 +1,7 @@
 package dev.herald.store;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -7,54 +9,99 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.InstantSource;
 import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.flywaydb.core.Flyway;
 
 /**
- * The embedded SQLite store: one writer connection behind the {@link GroupCommitter} and a small pool
- * of reader connections (WAL lets readers run beside the writer). Durability: WAL with
- * synchronous=FULL, so a commit returns only after fsync.
+ * The store: one writer connection behind the {@link GroupCommitter} and reader connections beside it.
+ *
+ * <p>Two shapes, picked by {@link #open}: the embedded SQLite file (WAL with synchronous=FULL, a small
+ * fixed pool of readers) for a single node, or PostgreSQL (HikariCP for readers, one dedicated writer
+ * connection with autocommit off and synchronous_commit=on) shared by any number of nodes. Either way
+ * a write's future completes only after its transaction is durable.
  */
 public final class Db implements AutoCloseable {
   private record Reader(Connection conn, Map<String, PreparedStatement> cache) {}
 
+  /**
+   * How to open the store. {@code leaseClock} is null in production (leases follow the database
+   * clock); tests pin it to move lease expiry without waiting.
+   */
+  public record Options(int readers, int writeQueue, InstantSource leaseClock) {
+    public static Options defaults() {
+      return new Options(4, 100_000, null);
+    }
+  }
+
   private final Connection writer;
   private final GroupCommitter committer;
-  private final BlockingQueue<Reader> readers;
+  private final BlockingQueue<Reader> readers; // SQLite
+  private final HikariDataSource pool; // PostgreSQL
+  private final PgUrl pgUrl; // PostgreSQL
   private final int readerCount;
+  private final Dialect dialect;
+  private final InstantSource leaseClock;
+  private final String nodeId = UUID.randomUUID().toString();
+  private volatile NewWorkListener listener;
 
-  private Db(Connection writer, BlockingQueue<Reader> readers, int readerCount, int writeQueue) {
+  private Db(Dialect dialect, Connection writer, BlockingQueue<Reader> readers, HikariDataSource pool, PgUrl pgUrl,
+      Options o) {
+    this.dialect = dialect;
     this.writer = writer;
     this.readers = readers;
-    this.readerCount = readerCount;
+    this.pool = pool;
+    this.pgUrl = pgUrl;
+    this.readerCount = o.readers();
+    this.leaseClock = o.leaseClock();
     Map<String, PreparedStatement> cache = Tx.newCache();
-    this.committer = new GroupCommitter(writer, c -> new Tx(c, cache), writeQueue);
+    this.committer = new GroupCommitter(writer, c -> new Tx(c, cache, dialect, leaseClock, nodeId), o.writeQueue());
+  }
+
+  /**
+   * Opens (and migrates) the store at {@code location}: a PostgreSQL URL ({@code postgresql://user@host:port/db},
+   * {@code postgres://...} or {@code jdbc:postgresql://...}) or else the directory of the SQLite store.
+   */
+  public static Db open(String location, Options o) {
+    if (PgUrl.isPostgres(location)) return openPostgres(PgUrl.parse(location), o);
+    return openSqlite(Path.of(location), o);
+  }
+
+  /** True when {@code location} names a PostgreSQL database rather than a SQLite directory. */
+  public static boolean isPostgres(String location) {
+    return PgUrl.isPostgres(location);
   }
 
   public static Db openSqlite(Path dir, int readerCount, int writeQueue) {
+    return openSqlite(dir, new Options(readerCount, writeQueue, null));
+  }
+
+  private static Db openSqlite(Path dir, Options o) {
     try {
       Files.createDirectories(dir);
       String url = "jdbc:sqlite:" + dir.resolve("herald.db").toAbsolutePath();
       Flyway.configure().dataSource(url, null, null).locations("classpath:db/migration/sqlite")
           .load().migrate();
-      Connection writer = open(url);
+      Connection writer = openSqliteConnection(url);
       writer.setAutoCommit(false);
-      BlockingQueue<Reader> readers = new ArrayBlockingQueue<>(readerCount);
-      for (int i = 0; i < readerCount; i++) {
-        Connection r = open(url);
-        readers.add(new Reader(r, Tx.newCache()));
+      BlockingQueue<Reader> readers = new ArrayBlockingQueue<>(o.readers());
+      for (int i = 0; i < o.readers(); i++) {
+        readers.add(new Reader(openSqliteConnection(url), Tx.newCache()));
       }
-      return new Db(writer, readers, readerCount, writeQueue);
+      return new Db(new Dialect.Sqlite(), writer, readers, null, null, o);
     } catch (Exception e) {
       throw new StoreUnavailableException("opening SQLite store in " + dir + ": " + e.getMessage(), e);
     }
   }
 
-  private static Connection open(String url) throws SQLException {
+  private static Connection openSqliteConnection(String url) throws SQLException {
     Connection c = DriverManager.getConnection(url);
     try (Statement s = c.createStatement()) {
       s.execute("PRAGMA journal_mode=WAL");
@@ -65,7 +112,52 @@ public final class Db implements AutoCloseable {
     return c;
   }
 
-  /** Runs {@code work} in the next group commit; the future completes after the fsync. */
+  private static Db openPostgres(PgUrl url, Options o) {
+    HikariDataSource pool = null;
+    try {
+      HikariConfig hc = new HikariConfig();
+      hc.setJdbcUrl(url.jdbcUrl());
+      hc.setDataSourceProperties(url.properties());
+      hc.setMaximumPoolSize(Math.max(2, o.readers()));
+      hc.setPoolName("herald-readers");
+      hc.setInitializationFailTimeout(10_000);
+      pool = new HikariDataSource(hc);
+      Flyway.configure().dataSource(pool).locations("classpath:db/migration/postgresql").load().migrate();
+      Connection writer = url.connect();
+      try (Statement s = writer.createStatement()) {
+        s.execute("SET synchronous_commit = on"); // a 2xx is only sent for what is on disk
+      }
+      writer.setAutoCommit(false);
+      return new Db(new Dialect.Postgres(), writer, null, pool, url, o);
+    } catch (Exception e) {
+      if (pool != null) pool.close();
+      throw new StoreUnavailableException("opening PostgreSQL store " + url.redacted() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** True on PostgreSQL: other nodes may share this store, so leases must expire rather than be voided. */
+  public boolean shared() {
+    return dialect instanceof Dialect.Postgres;
+  }
+
+  /** "sqlite" or "postgresql". */
+  public String dialectName() {
+    return dialect.migrations();
+  }
+
+  /**
+   * Calls {@code onWork} (on a store thread) when another node committed new messages; a no-op on SQLite.
+   * After a lost connection it calls back with {@link NewWorkListener.RemoteWork#everything()}, because
+   * notifications sent meanwhile are lost. Call once.
+   */
+  public void listenForNewWork(Consumer<NewWorkListener.RemoteWork> onWork) {
+    if (pgUrl == null) return;
+    NewWorkListener l = new NewWorkListener(pgUrl, nodeId, onWork);
+    listener = l;
+    l.start();
+  }
+
+  /** Runs {@code work} in the next group commit; the future completes after the commit is durable. */
   public <T> CompletableFuture<T> write(Function<Tx, T> work) {
     return committer.submit(work);
   }
@@ -87,6 +179,7 @@ public final class Db implements AutoCloseable {
 
   /** Runs {@code work} on a reader connection (autocommit: each statement sees the latest commit). */
   public <T> T read(Function<Tx, T> work) {
+    if (pool != null) return readPooled(work);
     Reader r;
     try {
       r = readers.take();
@@ -95,9 +188,23 @@ public final class Db implements AutoCloseable {
       throw new StoreUnavailableException("interrupted waiting for a reader", e);
     }
     try {
-      return work.apply(new Tx(r.conn(), r.cache()));
+      return work.apply(new Tx(r.conn(), r.cache(), dialect, leaseClock, nodeId));
     } finally {
       readers.add(r);
+    }
+  }
+
+  // pgjdbc keeps server-side prepared statements per connection itself, so statements here live for one read.
+  private <T> T readPooled(Function<Tx, T> work) {
+    Map<String, PreparedStatement> cache = Tx.newCache();
+    try (Connection c = pool.getConnection()) {
+      try {
+        return work.apply(new Tx(c, cache, dialect, leaseClock, nodeId));
+      } finally {
+        for (PreparedStatement ps : cache.values()) ps.close();
+      }
+    } catch (SQLException e) {
+      throw new StoreUnavailableException("reading from PostgreSQL: " + e.getMessage(), e);
     }
   }
 
@@ -107,11 +214,16 @@ public final class Db implements AutoCloseable {
 
   @Override
   public void close() {
+    NewWorkListener l = listener;
+    if (l != null) l.close();
     committer.close();
     closeQuietly(writer);
-    for (int i = 0; i < readerCount; i++) {
-      Reader r = readers.poll();
-      if (r != null) closeQuietly(r.conn());
+    if (pool != null) pool.close();
+    if (readers != null) {
+      for (int i = 0; i < readerCount; i++) {
+        Reader r = readers.poll();
+        if (r != null) closeQuietly(r.conn());
+      }
     }
   }
 
@@ -120,6 +232,45 @@ public final class Db implements AutoCloseable {
       c.close();
     } catch (SQLException ignored) {
       // closing at shutdown; nothing useful to do
+    }
+  }
+
+  /** A PostgreSQL location as given by the operator, turned into a JDBC URL plus credentials. */
+  record PgUrl(String jdbcUrl, Properties properties) {
+    static boolean isPostgres(String s) {
+      return s != null && (s.startsWith("postgresql://") || s.startsWith("postgres://") || s.startsWith("jdbc:postgresql://"));
+    }
+
+    static PgUrl parse(String s) {
+      Properties p = new Properties();
+      if (s.startsWith("jdbc:")) return new PgUrl(s, p);
+      java.net.URI u = java.net.URI.create(s);
+      String info = u.getRawUserInfo();
+      if (info != null) {
+        int colon = info.indexOf(':');
+        p.setProperty("user", decode(colon < 0 ? info : info.substring(0, colon)));
+        if (colon >= 0) p.setProperty("password", decode(info.substring(colon + 1)));
+      }
+      String host = u.getHost() == null ? "localhost" : u.getHost();
+      String port = u.getPort() < 0 ? "" : ":" + u.getPort();
+      String query = u.getRawQuery() == null ? "" : "?" + u.getRawQuery();
+      return new PgUrl("jdbc:postgresql://" + host + port + u.getRawPath() + query, p);
+    }
+
+    private static String decode(String s) {
+      return java.net.URLDecoder.decode(s, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    Connection connect() throws SQLException {
+      Properties p = new Properties();
+      p.putAll(properties);
+      p.setProperty("ApplicationName", "herald");
+      return DriverManager.getConnection(jdbcUrl, p);
+    }
+
+    /** For messages: never shows the password. */
+    String redacted() {
+      return jdbcUrl.replaceAll("(?i)(password=)[^&]*", "$1***");
     }
   }
 }

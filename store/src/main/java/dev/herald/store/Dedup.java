@@ -28,7 +28,9 @@ public final class Dedup {
   }
 
   public void put(String key, String messageId, long expiresAt) {
-    PreparedStatement ps = tx.prepare("INSERT OR REPLACE INTO dedup (dedup_key, message_id, expires_at) VALUES (?, ?, ?)");
+    PreparedStatement ps = tx.prepare("""
+        INSERT INTO dedup (dedup_key, message_id, expires_at) VALUES (?, ?, ?)
+        ON CONFLICT (dedup_key) DO UPDATE SET message_id = excluded.message_id, expires_at = excluded.expires_at""");
     try {
       ps.setString(1, key);
       ps.setString(2, messageId);

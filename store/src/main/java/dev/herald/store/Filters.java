@@ -26,7 +26,8 @@ final class Filters {
     if (labels == null || labels.isEmpty()) return;
     sql.append(" AND (");
     for (int i = 0; i < labels.size(); i++) {
-      sql.append(i == 0 ? "" : " OR ").append("instr(labels, ?) > 0");
+      // replace() is case-sensitive on both databases (LIKE is not on SQLite) and needs no escaping.
+      sql.append(i == 0 ? "" : " OR ").append("replace(labels, ?, '') <> labels");
       args.add("," + labels.get(i) + ",");
     }
     sql.append(')');

@@ -14,10 +14,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The single writer. Callers submit write operations; one platform thread (sqlite-jdbc's JNI calls
+ * The single writer of this process. Callers submit write operations; one platform thread (sqlite-jdbc's JNI calls
  * pin virtual threads) takes every operation waiting, runs each inside its own savepoint in one
  * transaction, commits once (one fsync with synchronous=FULL) and only then completes the futures.
  * A failing operation is rolled back to its savepoint and fails alone; a failing commit fails all.
+ * On PostgreSQL the commit waits for the WAL flush (synchronous_commit=on), so the same promise holds.
  * Writes nobody was promised durability for (claims, attempt outcomes) may be submitted as relaxed:
  * a batch made only of relaxed writes commits without fsync (SQLite synchronous=NORMAL in WAL mode:
  * a process crash loses nothing, a power cut may lose the last relaxed commits, which only means a
@@ -90,23 +91,19 @@ public final class GroupCommitter implements AutoCloseable {
 
   private void commit(List<Op<?>> batch) {
     boolean durable = batch.stream().anyMatch(Op::durable);
-    if (durable != lastDurable) {
-      // SQLite ignores a synchronous change inside an open transaction: switch outside one.
-      try (var st = conn.createStatement()) {
-        conn.setAutoCommit(true);
-        st.execute(durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
-        conn.setAutoCommit(false);
-        lastDurable = durable;
-      } catch (SQLException e) {
-        log.warn("could not switch synchronous mode; keeping the current one", e);
-      }
-    }
-    if (!lastDurable && durable) {
-      // never commit a durable write without fsync
-      for (Op<?> op : batch) op.done().completeExceptionally(new StoreUnavailableException("cannot enable fsync", null));
-      return;
-    }
     Tx tx = txFactory.apply(conn);
+    try {
+      tx.dialect().prepareBatch(conn, durable, lastDurable);
+      lastDurable = durable;
+    } catch (SQLException e) {
+      if (durable) {
+        // never commit a durable write without its flush
+        StoreUnavailableException failure = new StoreUnavailableException("cannot enable fsync: " + e.getMessage(), e);
+        for (Op<?> op : batch) op.done().completeExceptionally(failure);
+        return;
+      }
+      log.warn("could not relax the flush of a batch; committing it durably", e);
+    }
     List<Object> results = new ArrayList<>(batch.size());
     List<Throwable> failures = new ArrayList<>(batch.size());
     try {
@@ -122,6 +119,9 @@ public final class GroupCommitter implements AutoCloseable {
           failures.add(e);
         }
       }
+      // Inside the transaction: PostgreSQL delivers a NOTIFY only if (and when) the commit succeeds.
+      String payload = tx.newWorkPayload();
+      if (payload != null) tx.dialect().notifyNewWork(conn, payload);
       conn.commit();
     } catch (SQLException e) {
       try {

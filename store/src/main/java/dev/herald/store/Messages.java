@@ -99,25 +99,60 @@ public final class Messages {
       ps.setInt(16, m.flowRate());
       ps.setLong(17, m.flowPeriodSeconds());
       ps.executeUpdate();
+      tx.newWork(dueAt, m.queueName());
     } catch (SQLException e) {
       throw new StoreException("inserting message " + m.id(), e);
     }
   }
 
-  /** Takes a PENDING message for an attempt; empty when it is gone, cancelled or already taken. */
-  public Optional<Message> claim(String id, String lease, long leaseUntil) {
-    PreparedStatement ps = tx.prepare("UPDATE messages SET state = 'ACTIVE', lease_token = ?, lease_until = ? "
-        + "WHERE id = ? AND state = 'PENDING' RETURNING " + MessageCodec.COLUMNS);
+  /**
+   * Takes a PENDING message that is due by {@code now} for an attempt, with a lease of {@code leaseMillis}
+   * counted on the database clock (ARCHITECTURE.md); empty when it is gone, cancelled, already taken or
+   * re-scheduled later (another node's retry), so a stale index entry never starts an attempt early.
+   */
+  public Optional<Message> claim(String id, String lease, long now, long leaseMillis) {
+    PreparedStatement ps = tx.prepare(tx.dialect().claimSql());
     try {
       ps.setString(1, lease);
-      ps.setLong(2, leaseUntil);
-      ps.setString(3, id);
+      setNullableLong(ps, 2, tx.leaseNow());
+      ps.setLong(3, leaseMillis);
+      ps.setString(4, id);
+      ps.setLong(5, now);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? Optional.of(MessageCodec.read(rs)) : Optional.empty();
       }
     } catch (SQLException e) {
       throw new StoreException("claiming message " + id, e);
     }
+  }
+
+  /**
+   * Takes over up to {@code limit} ACTIVE messages whose lease has run out on the database clock: their
+   * node died or lost its way mid-attempt. Each comes back under {@code newLease}, so the caller can apply
+   * the crash transition in the same transaction (fenced as usual) and the late node's result is dropped.
+   * Safe to run on every node at once: a row is taken by one of them.
+   */
+  public List<Message> releaseExpiredLeases(String newLease, int limit) {
+    PreparedStatement ps = tx.prepare(tx.dialect().releaseExpiredSql());
+    try {
+      Long now = tx.leaseNow();
+      ps.setString(1, newLease);
+      setNullableLong(ps, 2, now);
+      ps.setInt(3, limit);
+      setNullableLong(ps, 4, now);
+      List<Message> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) out.add(MessageCodec.read(rs));
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StoreException("releasing expired leases", e);
+    }
+  }
+
+  private static void setNullableLong(PreparedStatement ps, int i, Long v) throws SQLException {
+    if (v == null) ps.setNull(i, java.sql.Types.BIGINT);
+    else ps.setLong(i, v);
   }
 
   /** Removes a finished message (delivered, failed or cancelled during its attempt), fenced by lease. */

@@ -76,7 +76,7 @@ public final class Schedules {
       ps.setString(3, s.cron());
       ps.setInt(4, s.paused() ? 1 : 0);
       ps.setLong(5, s.nextFireAt());
-      if (s.lastFireAt() == null) ps.setNull(6, java.sql.Types.INTEGER);
+      if (s.lastFireAt() == null) ps.setNull(6, java.sql.Types.BIGINT);
       else ps.setLong(6, s.lastFireAt());
       ps.setBytes(7, s.lastStates() == null ? null : Json.MAPPER.writeValueAsBytes(s.lastStates()));
       ps.setString(8, s.lastError());

@@ -26,7 +26,9 @@ public final class Settings {
   }
 
   public void put(String name, String value) {
-    PreparedStatement ps = tx.prepare("INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)");
+    PreparedStatement ps = tx.prepare("""
+        INSERT INTO settings (name, value) VALUES (?, ?)
+        ON CONFLICT (name) DO UPDATE SET value = excluded.value""");
     try {
       ps.setString(1, name);
       ps.setString(2, value);

@@ -3,8 +3,11 @@ package dev.herald.store;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.time.InstantSource;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * One unit of work on one connection: the aggregates of the store, sharing a statement cache.
@@ -13,10 +16,18 @@ import java.util.Map;
 public final class Tx {
   private final Connection conn;
   private final Map<String, PreparedStatement> statements;
+  private final Dialect dialect;
+  private final InstantSource leaseClock;
+  private final String nodeId;
+  private long earliestNewDue = Long.MAX_VALUE;
+  private final Set<String> newQueues = new LinkedHashSet<>();
 
-  Tx(Connection conn, Map<String, PreparedStatement> statements) {
+  Tx(Connection conn, Map<String, PreparedStatement> statements, Dialect dialect, InstantSource leaseClock, String nodeId) {
     this.conn = conn;
     this.statements = statements;
+    this.dialect = dialect;
+    this.leaseClock = leaseClock;
+    this.nodeId = nodeId;
   }
 
   static Map<String, PreparedStatement> newCache() {
@@ -53,5 +64,26 @@ public final class Tx {
 
   Connection connection() {
     return conn;
+  }
+
+  Dialect dialect() {
+    return dialect;
+  }
+
+  /** The time lease statements use: null = the database clock (production); pinned in tests. */
+  Long leaseNow() {
+    return leaseClock == null ? null : leaseClock.millis();
+  }
+
+  /** Remembers committed-to-be work for the wake-up sent with this transaction. */
+  void newWork(long dueAt, String queue) {
+    earliestNewDue = Math.min(earliestNewDue, dueAt);
+    if (queue != null && newQueues.size() < 20) newQueues.add(queue);
+  }
+
+  /** Payload of the wake-up for other nodes ("node due queue,queue"), or null when nothing new was written. */
+  String newWorkPayload() {
+    if (earliestNewDue == Long.MAX_VALUE) return null;
+    return nodeId + " " + earliestNewDue + " " + String.join(",", newQueues);
   }
 }

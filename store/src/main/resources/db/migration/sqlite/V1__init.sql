@@ -23,6 +23,8 @@ CREATE TABLE messages (
   body          BLOB NOT NULL
 );
 CREATE INDEX messages_due ON messages (state, due_at);
+-- The lease reaper looks for ACTIVE rows whose lease has run out.
+CREATE INDEX messages_lease ON messages (lease_until) WHERE state = 'ACTIVE';
 -- FIFO order of a queue is id order (ids are monotonic).
 CREATE INDEX messages_queue ON messages (queue_name, id) WHERE queue_name IS NOT NULL;
 

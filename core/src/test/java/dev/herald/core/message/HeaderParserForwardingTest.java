@@ -94,9 +94,9 @@ class HeaderParserForwardingTest {
   }
 
   @Test
-  void an_invalid_callback_configuration_is_rejected_at_publish_time() {
-    rejected("Upstash-Retries", "Upstash-Callback", "https://example.com/cb", "Upstash-Callback-Retries", "many");
-    rejected("Upstash-Method", "Upstash-Failure-Callback", "https://example.com/f", "Upstash-Failure-Callback-Method", "HEAD");
+  void an_invalid_callback_configuration_is_rejected_at_publish_time_naming_the_header_sent() {
+    rejected("Upstash-Callback-Retries", "Upstash-Callback", "https://example.com/cb", "Upstash-Callback-Retries", "many");
+    rejected("Upstash-Failure-Callback-Method", "Upstash-Failure-Callback", "https://example.com/f", "Upstash-Failure-Callback-Method", "HEAD");
   }
 
   @Test
@@ -104,7 +104,7 @@ class HeaderParserForwardingTest {
     MessageOptions o = parse("Upstash-Callback", "https://example.com/cb",
         "Upstash-Callback-Failure-Callback", "https://example.com/inner-fail");
     assertThat(o.callbackConfig().first("Upstash-Failure-Callback")).isEqualTo("https://example.com/inner-fail");
-    rejected("Upstash-Failure-Callback", "Upstash-Callback", "https://example.com/cb", "Upstash-Callback-Failure-Callback", "nope");
+    rejected("Upstash-Callback-Failure-Callback", "Upstash-Callback", "https://example.com/cb", "Upstash-Callback-Failure-Callback", "nope");
   }
 
   @Test

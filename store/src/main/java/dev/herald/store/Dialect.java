@@ -1,0 +1,123 @@
+package dev.herald.store;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/**
+ * What really differs between SQLite and PostgreSQL, and nothing else: the lease statements (they
+ * read the database clock), the wake-up after new work is committed, and the migration folder.
+ * Everything else is SQL both accept (upserts are {@code INSERT ... ON CONFLICT ... DO UPDATE}).
+ *
+ * <p>The lease statements take the current time as a nullable first parameter
+ * ({@code coalesce(?, database now)}): production binds null so the database clock decides (one
+ * clock for every node of a cluster); tests bind a pinned instant and run the same statement.
+ */
+sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
+  /** Folder under db/migration holding this dialect's Flyway scripts. */
+  String migrations();
+
+  /**
+   * Claims a PENDING, due message: parameters (lease, nowOrNull, leaseMillis, id, dueBy); returns
+   * {@link MessageCodec#COLUMNS}.
+   */
+  String claimSql();
+
+  /**
+   * Re-leases ACTIVE messages whose lease ran out: parameters (newLease, nowOrNull, limit, nowOrNull);
+   * returns {@link MessageCodec#COLUMNS}. The expiry test is repeated outside the sub-select so that
+   * two nodes reaping at once cannot both take a row (PostgreSQL re-checks it on the locked row).
+   */
+  String releaseExpiredSql();
+
+  /** Tells other nodes that messages were committed (called inside the transaction, before commit). */
+  void notifyNewWork(Connection writer, String payload) throws SQLException;
+
+  /**
+   * Prepares the writer for the next batch: a durable batch must be flushed to disk by its commit; a
+   * relaxed one (claims, attempt outcomes) need not be. {@code previousDurable} is the last batch's.
+   */
+  void prepareBatch(Connection writer, boolean durable, boolean previousDurable) throws SQLException;
+
+  /** Channel of {@link #notifyNewWork}. */
+  String CHANNEL = "herald_new_work";
+
+  record Sqlite() implements Dialect {
+    public String migrations() {
+      return "sqlite";
+    }
+
+    public String claimSql() {
+      return """
+          UPDATE messages SET state = 'ACTIVE', lease_token = ?,
+            lease_until = coalesce(?, CAST(unixepoch('subsec') * 1000 AS INTEGER)) + ?
+          WHERE id = ? AND state = 'PENDING' AND due_at <= ?
+          RETURNING\s""" + MessageCodec.COLUMNS;
+    }
+
+    public String releaseExpiredSql() {
+      return """
+          UPDATE messages SET lease_token = ?, lease_until = NULL
+          WHERE id IN (SELECT id FROM messages WHERE state = 'ACTIVE'
+                         AND lease_until < coalesce(?, CAST(unixepoch('subsec') * 1000 AS INTEGER))
+                       ORDER BY lease_until LIMIT ?)
+            AND state = 'ACTIVE' AND lease_until < coalesce(?, CAST(unixepoch('subsec') * 1000 AS INTEGER))
+          RETURNING\s""" + MessageCodec.COLUMNS;
+    }
+
+    public void notifyNewWork(Connection writer, String payload) {
+      // one process: the publisher tells its own dispatcher directly
+    }
+
+    public void prepareBatch(Connection writer, boolean durable, boolean previousDurable) throws SQLException {
+      if (durable == previousDurable) return;
+      // SQLite ignores a synchronous change inside an open transaction: switch outside one.
+      // WAL + NORMAL: commits are not fsynced, but a later FULL commit flushes them in order.
+      try (var st = writer.createStatement()) {
+        writer.setAutoCommit(true);
+        st.execute(durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+      } finally {
+        writer.setAutoCommit(false);
+      }
+    }
+  }
+
+  record Postgres() implements Dialect {
+    public String migrations() {
+      return "postgresql";
+    }
+
+    public String claimSql() {
+      return """
+          UPDATE messages SET state = 'ACTIVE', lease_token = ?,
+            lease_until = coalesce(?::bigint, (extract(epoch FROM now()) * 1000)::bigint) + ?
+          WHERE id = ? AND state = 'PENDING' AND due_at <= ?
+          RETURNING\s""" + MessageCodec.COLUMNS;
+    }
+
+    public String releaseExpiredSql() {
+      return """
+          UPDATE messages SET lease_token = ?, lease_until = NULL
+          WHERE id IN (SELECT id FROM messages WHERE state = 'ACTIVE'
+                         AND lease_until < coalesce(?::bigint, (extract(epoch FROM now()) * 1000)::bigint)
+                       ORDER BY lease_until LIMIT ?
+                       FOR UPDATE SKIP LOCKED)
+            AND state = 'ACTIVE' AND lease_until < coalesce(?::bigint, (extract(epoch FROM now()) * 1000)::bigint)
+          RETURNING\s""" + MessageCodec.COLUMNS;
+    }
+
+    public void notifyNewWork(Connection writer, String payload) throws SQLException {
+      try (var ps = writer.prepareStatement("SELECT pg_notify(?, ?)")) {
+        ps.setString(1, CHANNEL);
+        ps.setString(2, payload);
+        ps.execute();
+      }
+    }
+
+    public void prepareBatch(Connection writer, boolean durable, boolean previousDurable) throws SQLException {
+      if (durable) return; // synchronous_commit=on for the session: the commit waits for the WAL flush
+      try (var st = writer.createStatement()) {
+        st.execute("SET LOCAL synchronous_commit = off"); // this transaction only
+      }
+    }
+  }
+}

@@ -1,0 +1,113 @@
+-- PostgreSQL twin of sqlite/V1__init.sql: same tables, columns and indexes; keep them equivalent.
+-- Times are epoch milliseconds UTC in BIGINT (never timestamptz), so both dialects compare the same numbers.
+-- Messages that are not finished yet. A row leaves this table when the message is delivered,
+-- dead-lettered or cancelled; its history stays in events. Times are epoch milliseconds UTC.
+CREATE TABLE messages (
+  id            TEXT PRIMARY KEY,
+  state         TEXT NOT NULL,            -- PENDING | ACTIVE
+  due_at        BIGINT NOT NULL,
+  retried       INTEGER NOT NULL DEFAULT 0,
+  crashes       INTEGER NOT NULL DEFAULT 0,
+  lease_token   TEXT,
+  lease_until   BIGINT,
+  created_at    BIGINT NOT NULL,
+  url           TEXT NOT NULL,
+  topic_name    TEXT,
+  queue_name    TEXT,
+  schedule_id   TEXT,
+  labels        TEXT,                     -- ",a,b," for LIKE '%,a,%' filters
+  caller_ip     TEXT,
+  flow_key      TEXT,
+  flow_parallelism INTEGER NOT NULL DEFAULT 0,
+  flow_rate     INTEGER NOT NULL DEFAULT 0,
+  flow_period   BIGINT NOT NULL DEFAULT 0,   -- seconds
+  spec          BYTEA NOT NULL,            -- JSON: everything else about the message
+  body          BYTEA NOT NULL
+);
+CREATE INDEX messages_due ON messages (state, due_at);
+-- The lease reaper looks for ACTIVE rows whose lease has run out.
+CREATE INDEX messages_lease ON messages (lease_until) WHERE state = 'ACTIVE';
+-- FIFO order of a queue is id order (ids are monotonic).
+CREATE INDEX messages_queue ON messages (queue_name, id) WHERE queue_name IS NOT NULL;
+
+CREATE TABLE dedup (
+  dedup_key   TEXT PRIMARY KEY,
+  message_id  TEXT NOT NULL,
+  expires_at  BIGINT NOT NULL
+);
+CREATE INDEX dedup_expiry ON dedup (expires_at);
+
+-- The log (GET /v2/logs, /v2/events). id orders entries; cursors are ids.
+CREATE TABLE events (
+  id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  time         BIGINT NOT NULL,
+  message_id   TEXT NOT NULL,
+  state        TEXT NOT NULL,
+  url          TEXT,
+  topic_name   TEXT,
+  queue_name   TEXT,
+  schedule_id  TEXT,
+  labels       TEXT,
+  flow_key     TEXT,
+  caller_ip    TEXT,
+  detail       BYTEA                        -- JSON
+);
+CREATE INDEX events_message ON events (message_id);
+CREATE INDEX events_time ON events (time);
+
+CREATE TABLE dlq (
+  dlq_id       TEXT PRIMARY KEY,
+  message_id   TEXT NOT NULL,
+  entered_at   BIGINT NOT NULL,
+  created_at   BIGINT NOT NULL,
+  url          TEXT NOT NULL,
+  topic_name   TEXT,
+  queue_name   TEXT,
+  schedule_id  TEXT,
+  labels       TEXT,
+  caller_ip    TEXT,
+  flow_key     TEXT,
+  response_status INTEGER NOT NULL,
+  spec         BYTEA NOT NULL,              -- message JSON
+  response     BYTEA NOT NULL,              -- JSON: headers, body (capped), error
+  body         BYTEA NOT NULL
+);
+CREATE INDEX dlq_entered ON dlq (entered_at);
+
+CREATE TABLE settings (
+  name   TEXT PRIMARY KEY,
+  value  TEXT NOT NULL
+);
+
+CREATE TABLE url_groups (
+  name        TEXT PRIMARY KEY,
+  endpoints   BYTEA NOT NULL,               -- JSON [{"name":..., "url":...}]
+  created_at  BIGINT NOT NULL,
+  updated_at  BIGINT NOT NULL
+);
+
+CREATE TABLE queues (
+  name        TEXT PRIMARY KEY,
+  parallelism INTEGER NOT NULL,
+  paused      INTEGER NOT NULL,
+  created_at  BIGINT NOT NULL,
+  updated_at  BIGINT NOT NULL
+);
+
+-- Cron schedules. Firing a slot is a compare-and-set on next_fire_at in the same transaction that
+-- inserts the produced messages, so a slot fires once even with several processes.
+CREATE TABLE schedules (
+  id            TEXT PRIMARY KEY,
+  destination   TEXT NOT NULL,
+  cron          TEXT NOT NULL,
+  paused        INTEGER NOT NULL,
+  next_fire_at  BIGINT NOT NULL,
+  last_fire_at  BIGINT,
+  last_states   BYTEA,                      -- JSON {messageId: state} of the last trigger
+  last_error    TEXT,
+  created_at    BIGINT NOT NULL,
+  caller_ip     TEXT,
+  headers       BYTEA NOT NULL,             -- JSON: the Upstash-* and forwarded headers as given
+  body          BYTEA NOT NULL
+);
+CREATE INDEX schedules_due ON schedules (paused, next_fire_at);

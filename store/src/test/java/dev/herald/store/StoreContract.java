@@ -1,0 +1,307 @@
+package dev.herald.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.herald.core.message.Headers;
+import dev.herald.core.message.Message;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The behaviour of the store, written once and run against every database (STYLE.md section 4).
+ * Subclasses only say how to open a fresh, migrated store whose lease clock is {@code clock}.
+ */
+@Timeout(60)
+abstract class StoreContract {
+  static final Instant T0 = Instant.parse("2026-03-29T00:30:00Z"); // a DST night in Europe, on purpose
+  protected TestClock clock;
+  protected Db db;
+
+  protected abstract Db openFresh(TestClock clock);
+
+  @BeforeEach
+  void open() {
+    clock = new TestClock(T0);
+    db = openFresh(clock);
+  }
+
+  @AfterEach
+  void close() {
+    if (db != null) db.close();
+  }
+
+  long now() {
+    return clock.millis();
+  }
+
+  static Message aMessage(String id) {
+    return aMessage(id, null, List.of());
+  }
+
+  static Message aMessage(String id, String queue, List<String> labels) {
+    return new Message(id, "https://example.com/hook", null, null, queue, null, "POST",
+        Headers.of(Map.of("Content-Type", List.of("application/json"))), new byte[] {0, (byte) 0xff, 'x', 10}, 3, null,
+        null, null, Headers.EMPTY, null, Headers.EMPTY, labels, null, null, 0, 0, 0, T0, T0, "127.0.0.1", 0, 0, null);
+  }
+
+  void insert(Message m, long dueAt) {
+    db.writeNow(tx -> {
+      tx.messages().insert(m, dueAt);
+      return null;
+    });
+  }
+
+  // ---- messages: insert, claim, fenced finish / retry, cancel
+
+  @Test
+  void an_inserted_message_reads_back_byte_for_byte() {
+    insert(aMessage("msg_1", null, List.of("a", "b")), now());
+    Message m = db.read(tx -> tx.messages().find("msg_1")).orElseThrow();
+    assertThat(m.body()).containsExactly(0, (byte) 0xff, 'x', 10);
+    assertThat(m.labels()).containsExactly("a", "b");
+    assertThat(m.headers().first("Content-Type")).isEqualTo("application/json");
+    assertThat(m.createdAt()).isEqualTo(T0);
+  }
+
+  @Test
+  void a_due_message_is_claimed_once() {
+    insert(aMessage("msg_1"), now());
+    assertThat(db.<Optional<Message>>writeNow(tx -> tx.messages().claim("msg_1", "lease-a", now(), 60_000))).isPresent();
+    assertThat(db.<Optional<Message>>writeNow(tx -> tx.messages().claim("msg_1", "lease-b", now(), 60_000))).isEmpty();
+  }
+
+  @Test
+  void claim_skips_messages_that_are_not_due_yet() {
+    insert(aMessage("msg_1"), now() + 10_000);
+    assertThat(db.<Optional<Message>>writeNow(tx -> tx.messages().claim("msg_1", "lease-a", now(), 60_000))).isEmpty();
+    clock.advance(Duration.ofSeconds(10));
+    assertThat(db.<Optional<Message>>writeNow(tx -> tx.messages().claim("msg_1", "lease-a", now(), 60_000))).isPresent();
+  }
+
+  @Test
+  void finish_needs_the_current_lease() {
+    insert(aMessage("msg_1"), now());
+    db.writeNow(tx -> tx.messages().claim("msg_1", "lease-a", now(), 60_000));
+    assertThat(db.<Boolean>writeNow(tx -> tx.messages().finish("msg_1", "lease-other"))).isFalse();
+    assertThat(db.<Boolean>writeNow(tx -> tx.messages().finish("msg_1", "lease-a"))).isTrue();
+    assertThat(db.<Optional<Message>>read(tx -> tx.messages().find("msg_1"))).isEmpty();
+  }
+
+  @Test
+  void retry_later_is_fenced_and_makes_the_message_pending_again() {
+    insert(aMessage("msg_1"), now());
+    db.writeNow(tx -> tx.messages().claim("msg_1", "lease-a", now(), 60_000));
+    assertThat(db.<Boolean>writeNow(tx -> tx.messages().retryLater("msg_1", "lease-b", now() + 5000, 1, 0))).isFalse();
+    assertThat(db.<Boolean>writeNow(tx -> tx.messages().retryLater("msg_1", "lease-a", now() + 5000, 1, 0))).isTrue();
+    Message m = db.read(tx -> tx.messages().find("msg_1")).orElseThrow();
+    assertThat(m.retried()).isEqualTo(1);
+    assertThat(db.<Optional<Message>>writeNow(tx -> tx.messages().claim("msg_1", "lease-c", now(), 60_000)))
+        .as("not before its retry time, even from a stale index entry").isEmpty();
+    assertThat(db.<Optional<Message>>writeNow(tx -> tx.messages().claim("msg_1", "lease-c", now() + 5000, 60_000))).isPresent();
+  }
+
+  @Test
+  void cancel_removes_a_claimed_message_and_its_owner_is_fenced_out() {
+    insert(aMessage("msg_1"), now());
+    db.writeNow(tx -> tx.messages().claim("msg_1", "lease-a", now(), 60_000));
+    assertThat(db.<Optional<Message>>writeNow(tx -> tx.messages().cancel("msg_1"))).map(Message::id).contains("msg_1");
+    assertThat(db.<Boolean>writeNow(tx -> tx.messages().finish("msg_1", "lease-a"))).isFalse();
+    assertThat(db.<Optional<Message>>writeNow(tx -> tx.messages().cancel("msg_1"))).isEmpty();
+  }
+
+  @Test
+  void due_pages_by_due_time_then_id_and_leaves_fresh_queued_messages_to_their_queue() {
+    long t = now();
+    insert(aMessage("msg_3"), t + 1);
+    insert(aMessage("msg_2"), t + 1);
+    insert(aMessage("msg_1"), t + 2);
+    insert(aMessage("msg_0"), t + 100);
+    insert(aMessage("msg_q", "q1", List.of()), t);
+    List<Messages.Due> first = db.read(tx -> tx.messages().due(Long.MIN_VALUE, "", t + 50, 2));
+    assertThat(first).extracting(Messages.Due::id).containsExactly("msg_2", "msg_3");
+    Messages.Due last = first.get(1);
+    List<Messages.Due> next = db.read(tx -> tx.messages().due(last.dueAt(), last.id(), t + 50, 10));
+    assertThat(next).extracting(Messages.Due::id).containsExactly("msg_1");
+    assertThat(db.<List<Messages.Due>>read(tx -> tx.messages().nextInQueue("q1", t, 10))).extracting(Messages.Due::id).containsExactly("msg_q");
+    assertThat(db.<Long>read(tx -> tx.messages().countInQueue("q1"))).isEqualTo(1);
+  }
+
+  @Test
+  void a_queue_hands_out_its_fresh_messages_in_id_order() {
+    insert(aMessage("msg_b", "q", List.of()), now());
+    insert(aMessage("msg_a", "q", List.of()), now());
+    insert(aMessage("msg_c", "q", List.of()), now() + 1000);
+    assertThat(db.<List<Messages.Due>>read(tx -> tx.messages().nextInQueue("q", now(), 10))).extracting(Messages.Due::id)
+        .containsExactly("msg_a", "msg_b");
+  }
+
+  // ---- leases on the database clock
+
+  @Test
+  void an_expired_lease_is_released_once_and_the_late_owner_cannot_finish() {
+    insert(aMessage("msg_1"), now());
+    insert(aMessage("msg_2"), now());
+    db.writeNow(tx -> tx.messages().claim("msg_1", "lease-a", now(), 1000));
+    db.writeNow(tx -> tx.messages().claim("msg_2", "lease-a", now(), 60_000));
+    clock.advance(Duration.ofMillis(500));
+    assertThat(db.<List<Message>>writeNow(tx -> tx.messages().releaseExpiredLeases("reaper-1", 10))).isEmpty();
+    clock.advance(Duration.ofMillis(501));
+    List<Message> reaped = db.writeNow(tx -> tx.messages().releaseExpiredLeases("reaper-1", 10));
+    assertThat(reaped).extracting(Message::id).containsExactly("msg_1");
+    assertThat(db.<List<Message>>writeNow(tx -> tx.messages().releaseExpiredLeases("reaper-2", 10))).as("taken once").isEmpty();
+    assertThat(db.<Boolean>writeNow(tx -> tx.messages().finish("msg_1", "lease-a"))).as("late node is fenced out").isFalse();
+    assertThat(db.<Boolean>writeNow(tx -> tx.messages().retryLater("msg_1", "reaper-1", now(), 0, 1))).isTrue();
+    assertThat(db.<Optional<Message>>read(tx -> tx.messages().find("msg_1")).orElseThrow().crashes()).isEqualTo(1);
+    assertThat(db.<Optional<Message>>writeNow(tx -> tx.messages().claim("msg_1", "lease-b", now(), 1000))).isPresent();
+  }
+
+  @Test
+  void a_failed_write_rolls_back_alone_and_the_rest_of_the_batch_commits() {
+    insert(aMessage("msg_1"), now());
+    assertThatThrownBy(() -> db.writeNow(tx -> {
+      tx.messages().insert(aMessage("msg_2"), now());
+      tx.messages().insert(aMessage("msg_1"), now()); // duplicate key
+      return null;
+    })).isInstanceOf(StoreException.class);
+    insert(aMessage("msg_3"), now());
+    assertThat(db.<Optional<Message>>read(tx -> tx.messages().find("msg_2"))).isEmpty();
+    assertThat(db.<Long>read(tx -> tx.messages().countPending())).isEqualTo(2);
+  }
+
+  // ---- dedup and settings: upserts
+
+  @Test
+  void a_dedup_key_is_replaced_and_expires() {
+    db.writeNow(tx -> {
+      tx.dedup().put("k", "msg_1", now() + 1000);
+      tx.dedup().put("k", "msg_2", now() + 2000);
+      return null;
+    });
+    assertThat(db.<Optional<String>>read(tx -> tx.dedup().find("k", now()))).contains("msg_2");
+    assertThat(db.<Optional<String>>read(tx -> tx.dedup().find("k", now() + 2000))).isEmpty();
+    assertThat(db.<Integer>writeNow(tx -> tx.dedup().purgeExpired(now() + 2000, 10))).isEqualTo(1);
+  }
+
+  @Test
+  void a_setting_is_replaced() {
+    db.writeNow(tx -> {
+      tx.settings().put("signing", "one");
+      tx.settings().put("signing", "two");
+      return null;
+    });
+    assertThat(db.<Optional<String>>read(tx -> tx.settings().get("signing"))).contains("two");
+  }
+
+  // ---- events
+
+  @Test
+  void events_filter_by_label_exactly_and_page_by_id() {
+    db.writeNow(tx -> {
+      tx.events().append(now(), subject("msg_1", ",Alpha,beta,"), "CREATED", Map.of());
+      tx.events().append(now() + 1, subject("msg_2", ",alpha,"), "CREATED", Map.of("k", "v"));
+      tx.events().append(now() + 2, subject("msg_2", ",alpha,"), "DELIVERED", null);
+      tx.events().append(now() + 3, subject("msg_3", ",alphabet,"), "CREATED", null);
+      return null;
+    });
+    List<Events.Event> alpha = db.read(tx -> tx.events().list(filter(List.of(",alpha,"), null, false), 0, 10));
+    assertThat(alpha).extracting(Events.Event::messageId).containsExactly("msg_2", "msg_2");
+    List<Events.Event> created = db.read(tx -> tx.events().list(filter(null, List.of("CREATED"), true), 0, 2));
+    assertThat(created).extracting(Events.Event::messageId).containsExactly("msg_1", "msg_2");
+    assertThat(created.get(1).detail()).containsEntry("k", "v");
+    long cursor = created.get(1).id();
+    assertThat(db.<List<Events.Event>>read(tx -> tx.events().list(filter(null, List.of("CREATED"), true), cursor, 2)))
+        .extracting(Events.Event::messageId).containsExactly("msg_3");
+  }
+
+  private static Events.Subject subject(String id, String labels) {
+    return new Events.Subject(id, "https://example.com", null, null, null, labels, null, "127.0.0.1");
+  }
+
+  private static Events.Filter filter(List<String> labels, List<String> states, boolean earliestFirst) {
+    List<String> bare = labels == null ? null : labels.stream().map(l -> l.replace(",", "")).toList();
+    return new Events.Filter(null, states, null, null, null, null, bare, null, null, null, null, earliestFirst);
+  }
+
+  // ---- DLQ
+
+  @Test
+  void the_dlq_lists_with_filters_and_cursor_and_deletes() {
+    db.writeNow(tx -> {
+      tx.dlq().insert("dlq_1", aMessage("msg_1", null, List.of("x")), now(), new Dlq.LastResponse(500, Map.of(), new byte[] {1}, null));
+      tx.dlq().insert("dlq_2", aMessage("msg_2"), now(), new Dlq.LastResponse(404, Map.of(), new byte[0], "boom"));
+      tx.dlq().insert("dlq_3", aMessage("msg_3"), now() + 5, new Dlq.LastResponse(500, Map.of(), new byte[0], null));
+      return null;
+    });
+    Dlq.Filter status500 = new Dlq.Filter(null, null, null, null, null, null, null, null, List.of(500), null, null, null, false);
+    assertThat(db.<List<Dlq.Entry>>read(tx -> tx.dlq().list(status500, null, 10))).extracting(Dlq.Entry::dlqId).containsExactly("dlq_1", "dlq_3");
+    assertThat(db.<List<Dlq.Entry>>read(tx -> tx.dlq().list(Dlq.Filter.ALL, "dlq_1", 1))).extracting(Dlq.Entry::dlqId).containsExactly("dlq_2");
+    Dlq.Filter labelX = new Dlq.Filter(null, null, null, null, null, null, List.of("x"), null, null, null, null, null, false);
+    assertThat(db.<List<Dlq.Entry>>read(tx -> tx.dlq().list(labelX, null, 10))).extracting(Dlq.Entry::dlqId).containsExactly("dlq_1");
+    Dlq.Entry e = db.read(tx -> tx.dlq().find("dlq_2")).orElseThrow();
+    assertThat(e.response().error()).isEqualTo("boom");
+    assertThat(e.message().body()).containsExactly(0, (byte) 0xff, 'x', 10);
+    assertThat(db.<Boolean>writeNow(tx -> tx.dlq().delete("dlq_2"))).isTrue();
+    assertThat(db.<Integer>writeNow(tx -> tx.dlq().purgeOlderThan(now() + 1, 10))).isEqualTo(1);
+  }
+
+  // ---- queues, URL groups, schedules
+
+  @Test
+  void a_queue_is_created_once_updated_and_deleted() {
+    db.writeNow(tx -> {
+      tx.queues().ensure("q", now());
+      tx.queues().ensure("q", now() + 5);
+      return null;
+    });
+    assertThat(db.<Optional<Queues.Queue>>read(tx -> tx.queues().find("q"))).contains(new Queues.Queue("q", 1, false, now(), now()));
+    db.writeNow(tx -> {
+      tx.queues().put(new Queues.Queue("q", 4, true, now() + 9, now() + 9));
+      return null;
+    });
+    assertThat(db.<Optional<Queues.Queue>>read(tx -> tx.queues().find("q"))).contains(new Queues.Queue("q", 4, true, now(), now() + 9));
+    assertThat(db.<Boolean>writeNow(tx -> tx.queues().delete("q"))).isTrue();
+    assertThat(db.<List<Queues.Queue>>read(tx -> tx.queues().all())).isEmpty();
+  }
+
+  @Test
+  void a_url_group_keeps_its_endpoints_in_order() {
+    var g = new UrlGroups.Group("g", List.of(new UrlGroups.Endpoint("b", "https://b"), new UrlGroups.Endpoint(null, "https://a")),
+        now(), now());
+    db.writeNow(tx -> {
+      tx.urlGroups().put(g);
+      return null;
+    });
+    assertThat(db.<Optional<UrlGroups.Group>>read(tx -> tx.urlGroups().find("g"))).contains(g);
+    assertThat(db.<List<UrlGroups.Group>>read(tx -> tx.urlGroups().all())).hasSize(1);
+  }
+
+  @Test
+  void advancing_a_schedule_is_a_compare_and_set_on_its_slot() {
+    long slot = now();
+    var s = new Schedules.Schedule("scd_1", "https://example.com", "* * * * *", false, slot, null, null, null, now(),
+        null, Map.of("Upstash-Retries", List.of("1")), new byte[] {1, 2});
+    db.writeNow(tx -> {
+      tx.schedules().put(s);
+      return null;
+    });
+    assertThat(db.<List<Schedules.Schedule>>read(tx -> tx.schedules().due(slot, 10))).extracting(Schedules.Schedule::id).containsExactly("scd_1");
+    assertThat(db.<Boolean>writeNow(tx -> tx.schedules().advance("scd_1", slot, slot + 60_000, slot, Map.of("msg_1", "CREATED"), null))).isTrue();
+    assertThat(db.<Boolean>writeNow(tx -> tx.schedules().advance("scd_1", slot, slot + 60_000, slot, Map.of(), null)))
+        .as("the same slot fires once").isFalse();
+    Schedules.Schedule after = db.read(tx -> tx.schedules().find("scd_1")).orElseThrow();
+    assertThat(after.nextFireAt()).isEqualTo(slot + 60_000);
+    assertThat(after.lastFireAt()).isEqualTo(slot);
+    assertThat(after.lastStates()).containsEntry("msg_1", "CREATED");
+    assertThat(db.<Long>read(tx -> tx.schedules().nextFire())).isEqualTo(slot + 60_000);
+    assertThat(db.<Boolean>writeNow(tx -> tx.schedules().setPaused("scd_1", true, 0))).isTrue();
+    assertThat(db.<Long>read(tx -> tx.schedules().nextFire())).isEqualTo(Long.MAX_VALUE);
+  }
+}
