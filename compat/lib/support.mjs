@@ -113,11 +113,16 @@ export async function startHerald() {
 
 /**
  * A local HTTP destination on 127.0.0.1 that records every request (method, url, headers,
- * raw body) and answers 200 unless told otherwise per path with `respondWith`.
+ * raw body) and answers 200 unless told otherwise per path with `respondWith`. `delayResponses`
+ * holds the answers of one path back, and `maxInFlight` reports the most requests to a path that
+ * were open (received, not yet answered) at the same time.
  */
 export async function startSink() {
   const requests = [];
   const scripted = new Map(); // path -> array of statuses, consumed one per request
+  const delays = new Map(); // path -> ms to wait before answering
+  const inFlight = new Map(); // path -> requests received but not answered yet
+  const peakInFlight = new Map(); // path -> highest inFlight seen
 
   const server = createServer((req, res) => {
     const chunks = [];
@@ -136,8 +141,17 @@ export async function startSink() {
       });
       const queue = scripted.get(path);
       const status = queue && queue.length > 0 ? queue.shift() : 200;
-      res.writeHead(status, { "Content-Type": "text/plain" });
-      res.end(status >= 200 && status < 300 ? "ok" : "sink says no");
+      const open = (inFlight.get(path) ?? 0) + 1;
+      inFlight.set(path, open);
+      peakInFlight.set(path, Math.max(open, peakInFlight.get(path) ?? 0));
+      const answer = () => {
+        inFlight.set(path, inFlight.get(path) - 1);
+        res.writeHead(status, { "Content-Type": "text/plain" });
+        res.end(status >= 200 && status < 300 ? "ok" : "sink says no");
+      };
+      const holdMs = delays.get(path) ?? 0;
+      if (holdMs > 0) setTimeout(answer, holdMs);
+      else answer();
     });
   });
   await new Promise((resolveListen) => server.listen(0, "127.0.0.1", resolveListen));
@@ -158,6 +172,14 @@ export async function startSink() {
     /** Answer the next requests to `path` with these statuses, then 200 again. */
     respondWith(path, ...statuses) {
       scripted.set(path, [...(scripted.get(path) ?? []), ...statuses]);
+    },
+    /** Answer every request to `path` only after `ms` milliseconds. */
+    delayResponses(path, ms) {
+      delays.set(path, ms);
+    },
+    /** The most requests to `path` that were open at the same time. */
+    maxInFlight(path) {
+      return peakInFlight.get(path) ?? 0;
     },
     requestsTo(path) {
       return requests.filter((r) => r.path === path);
