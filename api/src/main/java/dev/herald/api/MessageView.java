@@ -57,10 +57,7 @@ final class MessageView {
   }
 
   static Map<String, List<String>> headers(Headers h, Redaction r) {
-    if (!r.any()) return h.map();
-    Map<String, List<String>> out = new LinkedHashMap<>();
-    h.map().forEach((k, v) -> out.put(k, r.header(k) ? v.stream().map(Redaction::redacted).toList() : v));
-    return out;
+    return r.apply(h);
   }
 
   /** {@code body} when the bytes are UTF-8, else {@code bodyBase64} (spec 4.1). */

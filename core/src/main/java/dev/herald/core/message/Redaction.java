@@ -49,6 +49,14 @@ public record Redaction(boolean body, boolean allHeaders, Set<String> headers) {
     return allHeaders || headers.contains(name.toLowerCase(Locale.ROOT));
   }
 
+  /** The header map as clients may see it: redacted values replaced by {@code REDACTED:<sha256>}. */
+  public java.util.Map<String, java.util.List<String>> apply(Headers h) {
+    if (!any()) return h.map();
+    java.util.Map<String, java.util.List<String>> out = new java.util.LinkedHashMap<>();
+    h.map().forEach((k, v) -> out.put(k, header(k) ? v.stream().map(Redaction::redacted).toList() : v));
+    return out;
+  }
+
   public static String redacted(byte[] value) {
     try {
       return "REDACTED:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(value));
