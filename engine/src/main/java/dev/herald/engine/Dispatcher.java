@@ -287,11 +287,29 @@ public final class Dispatcher implements NewWork, AutoCloseable {
     }
   }
 
+  /** Attempts to record an outcome while the store is unavailable (e.g. a database restart). */
+  private static final int RECORD_TRIES = 8;
+
   private void record(Message m, String lease, Outcome outcome, Transitions.Decision d, Instant now) {
+    record(m, lease, outcome, d, now, 1);
+  }
+
+  private void record(Message m, String lease, Outcome outcome, Transitions.Decision d, Instant now, int attempt) {
     // Relaxed: losing an outcome to a power cut means one more attempt (at-least-once), never a lost message.
     db.writeRelaxed(tx -> outcomes.write(tx, m, lease, outcome, d, now)).whenComplete((w, err) -> {
       if (err != null) {
-        log.error("recording the outcome of message {} failed; it stays claimed until restart", m.id(), err);
+        Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+        if (cause instanceof dev.herald.store.StoreUnavailableException && attempt < RECORD_TRIES && running) {
+          long waitMs = Math.min(30_000, 250L << attempt); // 0.5 s .. 30 s: rides out a database restart
+          log.warn("recording the outcome of message {} failed ({}); trying again in {} ms", m.id(), cause.getMessage(), waitMs);
+          Thread.ofVirtual().start(() -> {
+            sleepQuietly(waitMs);
+            record(m, lease, outcome, d, now, attempt + 1);
+          });
+          return;
+        }
+        log.error("recording the outcome of message {} failed; its lease will expire and it will be attempted again",
+            m.id(), err);
         return;
       }
       boolean done = !w.applied() || !(d instanceof Transitions.Retry);

@@ -62,7 +62,21 @@ public final class Db implements AutoCloseable {
     this.readerCount = o.readers();
     this.leaseClock = o.leaseClock();
     Map<String, PreparedStatement> cache = Tx.newCache();
-    this.committer = new GroupCommitter(writer, c -> new Tx(c, cache, dialect, leaseClock, nodeId), o.writeQueue());
+    Connection[] current = {writer};
+    GroupCommitter.Reopen reopen = pgUrl == null ? null : () -> {
+      Connection c = pgUrl.connect();
+      try (Statement s = c.createStatement()) {
+        s.execute("SET synchronous_commit = on");
+      }
+      return c;
+    };
+    this.committer = new GroupCommitter(writer, reopen, c -> {
+      if (c != current[0]) { // reconnected: statements of the old connection are gone
+        cache.clear();
+        current[0] = c;
+      }
+      return new Tx(c, cache, dialect, leaseClock, nodeId);
+    }, o.writeQueue());
   }
 
   /**
@@ -217,7 +231,9 @@ public final class Db implements AutoCloseable {
     NewWorkListener l = listener;
     if (l != null) l.close();
     committer.close();
-    closeQuietly(writer);
+    Connection w = committer.connection();
+    if (w != null) closeQuietly(w);
+    if (w != writer) closeQuietly(writer);
     if (pool != null) pool.close();
     if (readers != null) {
       for (int i = 0; i < readerCount; i++) {

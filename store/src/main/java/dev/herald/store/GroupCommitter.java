@@ -32,7 +32,13 @@ public final class GroupCommitter implements AutoCloseable {
 
   private record Op<T>(Function<Tx, T> work, CompletableFuture<T> done, boolean durable) {}
 
-  private final Connection conn;
+  /** Opens a fresh writer connection after the old one broke (PostgreSQL restart); null = never. */
+  public interface Reopen {
+    Connection open() throws SQLException;
+  }
+
+  private Connection conn; // owned by the writer thread
+  private final Reopen reopen;
   private final Function<Connection, Tx> txFactory;
   private final BlockingQueue<Op<?>> queue;
   private final Thread thread;
@@ -41,7 +47,12 @@ public final class GroupCommitter implements AutoCloseable {
   private volatile long ops;
 
   public GroupCommitter(Connection conn, Function<Connection, Tx> txFactory, int capacity) {
+    this(conn, null, txFactory, capacity);
+  }
+
+  public GroupCommitter(Connection conn, Reopen reopen, Function<Connection, Tx> txFactory, int capacity) {
     this.conn = conn;
+    this.reopen = reopen;
     this.txFactory = txFactory;
     this.queue = new ArrayBlockingQueue<>(capacity);
     this.thread = Thread.ofPlatform().name("herald-writer").daemon(true).unstarted(this::run);
@@ -90,6 +101,11 @@ public final class GroupCommitter implements AutoCloseable {
   private boolean lastDurable = true;
 
   private void commit(List<Op<?>> batch) {
+    if (conn == null && !reconnect()) {
+      StoreUnavailableException down = new StoreUnavailableException("store unavailable (reconnecting)", null);
+      for (Op<?> op : batch) op.done().completeExceptionally(down);
+      return;
+    }
     boolean durable = batch.stream().anyMatch(Op::durable);
     Tx tx = txFactory.apply(conn);
     try {
@@ -132,11 +148,50 @@ public final class GroupCommitter implements AutoCloseable {
       StoreUnavailableException failure = new StoreUnavailableException("commit failed: " + e.getMessage(), e);
       log.warn("commit of {} writes failed: {}", batch.size(), e.getMessage());
       for (Op<?> op : batch) op.done().completeExceptionally(failure);
+      dropIfBroken();
       return;
     }
     commits++;
     ops += batch.size();
     for (int i = 0; i < batch.size(); i++) complete(batch.get(i), results.get(i), failures.get(i));
+  }
+
+  /** After a failed commit: a dead connection is dropped so the next batch reconnects. */
+  private void dropIfBroken() {
+    if (reopen == null) return;
+    boolean valid;
+    try {
+      valid = conn.isValid(2);
+    } catch (SQLException e) {
+      valid = false;
+    }
+    if (!valid) {
+      log.warn("writer connection lost; reconnecting on the next write");
+      try {
+        conn.close();
+      } catch (SQLException ignored) {
+        // it is broken already
+      }
+      conn = null;
+    }
+  }
+
+  private boolean reconnect() {
+    try {
+      conn = reopen.open();
+      conn.setAutoCommit(false);
+      lastDurable = true;
+      log.info("writer connection re-established");
+      return true;
+    } catch (SQLException e) {
+      conn = null;
+      return false;
+    }
+  }
+
+  /** The writer connection now (for close). */
+  Connection connection() {
+    return conn;
   }
 
   @SuppressWarnings("unchecked")
