@@ -60,6 +60,7 @@ public final class Dispatcher implements NewWork, AutoCloseable {
   private final QueueGate queues = new QueueGate();
   private final FlowGate flows = new FlowGate();
   private final Semaphore permits;
+  private final boolean shared;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition wake = lock.newCondition();
   private final AtomicLong delivered = new AtomicLong();
@@ -83,6 +84,7 @@ public final class Dispatcher implements NewWork, AutoCloseable {
     this.settings = settings;
     this.index = new DueIndex(settings.indexCapacity());
     this.permits = new Semaphore(settings.concurrency());
+    this.shared = db.shared();
   }
 
   public static Outcomes outcomes(dev.herald.core.message.HeaderParser parser, dev.herald.core.id.Ids ids,
@@ -218,6 +220,8 @@ public final class Dispatcher implements NewWork, AutoCloseable {
     Map<String, Message> claimed = db.writeRelaxed(tx -> {
       Map<String, Message> out = new HashMap<>();
       for (Messages.Due d : ready) {
+        // In a cluster the local queue gate only knows this node's work; the database has the last word.
+        if (shared && d.queueName() != null && !d.started() && !tx.messages().queueHasRoom(d.queueName())) continue;
         tx.messages().claim(d.id(), lease, now, leaseMillis).ifPresent(m -> {
           out.put(m.id(), m);
           EventLog.append(tx, now, m, "ACTIVE", null);
@@ -230,7 +234,7 @@ public final class Dispatcher implements NewWork, AutoCloseable {
       Message m = claimed.get(d.id());
       if (m == null) { // cancelled or already taken: give its slots back
         if (d.flowKey() != null) flows.ended(d.flowKey());
-        if (d.queueName() != null) queues.finished(d.queueName(), d.id());
+        if (d.queueName() != null) queues.release(d.queueName(), d.id());
         continue;
       }
       permits.acquireUninterruptibly();

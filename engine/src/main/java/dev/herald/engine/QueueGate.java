@@ -75,6 +75,12 @@ final class QueueGate {
     if (s != null && s.inProgress.remove(id)) s.dirty = true;
   }
 
+  /** Gives back a slot taken for a message that could not be claimed; no rescan (that could spin). */
+  synchronized void release(String queue, String id) {
+    State s = queues.get(queue);
+    if (s != null) s.inProgress.remove(id);
+  }
+
   synchronized int inProgress(String queue) {
     State s = queues.get(queue);
     return s == null ? 0 : s.inProgress.size();

@@ -34,6 +34,8 @@ public final class App implements AutoCloseable {
   private final List<Loop> loops;
   private volatile boolean ready;
 
+  private ScheduleService schedules;
+
   private App(Db db, Dispatcher dispatcher, HttpApi http, List<Loop> loops) {
     this.db = db;
     this.dispatcher = dispatcher;
@@ -80,6 +82,7 @@ public final class App implements AutoCloseable {
       Loop reaperLoop = new Loop("lease-reaper", Duration.ofSeconds(5), () -> dispatcher.reapExpiredLeases() > 0);
       List<Loop> loops = db.shared() ? List.of(maintenanceLoop, scheduleLoop, reaperLoop) : List.of(maintenanceLoop, scheduleLoop);
       App app = new App(db, dispatcher, http, loops);
+      app.schedules = schedules;
       self[0] = app;
       http.start(c.server().host(), c.server().port());
       dispatcher.start();
@@ -110,6 +113,11 @@ public final class App implements AutoCloseable {
 
   public boolean ready() {
     return ready;
+  }
+
+  /** The schedule pass, for tests that move a clock and fire slots directly. */
+  public ScheduleService scheduleService() {
+    return schedules;
   }
 
   public Dispatcher dispatcher() {

@@ -13,6 +13,12 @@ import java.sql.SQLException;
  * clock for every node of a cluster); tests bind a pinned instant and run the same statement.
  */
 sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
+  /**
+   * Reads a queue's parallelism and paused flag, locking the row until commit where the database can
+   * (PostgreSQL): claims of fresh messages of one queue are serialized across nodes.
+   */
+  String lockQueueSql();
+
   /** Folder under db/migration holding this dialect's Flyway scripts. */
   String migrations();
 
@@ -42,6 +48,10 @@ sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
   String CHANNEL = "herald_new_work";
 
   record Sqlite() implements Dialect {
+    public String lockQueueSql() {
+      return "SELECT parallelism, paused FROM queues WHERE name = ?"; // one writer: already serialized
+    }
+
     public String migrations() {
       return "sqlite";
     }
@@ -82,6 +92,10 @@ sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
   }
 
   record Postgres() implements Dialect {
+    public String lockQueueSql() {
+      return "SELECT parallelism, paused FROM queues WHERE name = ? FOR UPDATE";
+    }
+
     public String migrations() {
       return "postgresql";
     }

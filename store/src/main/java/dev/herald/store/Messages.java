@@ -247,6 +247,33 @@ public final class Messages {
     }
   }
 
+  /**
+   * Whether a fresh message of {@code queue} may start now, judged by the database: the queue is not
+   * paused and fewer than its parallelism of its messages have started. Locks the queue row until the
+   * transaction ends (PostgreSQL), so nodes of a cluster cannot together exceed the limit.
+   */
+  public boolean queueHasRoom(String queue) {
+    try {
+      PreparedStatement lock = tx.prepare(tx.dialect().lockQueueSql());
+      lock.setString(1, queue);
+      int parallelism;
+      try (ResultSet rs = lock.executeQuery()) {
+        if (!rs.next()) return true; // deleted meanwhile: its messages are being cancelled
+        if (rs.getBoolean(2)) return false;
+        parallelism = rs.getInt(1);
+      }
+      PreparedStatement count = tx.prepare("SELECT count(*) FROM messages WHERE queue_name = ? "
+          + "AND queue_name IS NOT NULL AND (state = 'ACTIVE' OR retried > 0 OR crashes > 0)");
+      count.setString(1, queue);
+      try (ResultSet rs = count.executeQuery()) {
+        rs.next();
+        return rs.getLong(1) < parallelism;
+      }
+    } catch (SQLException e) {
+      throw new StoreException("checking the room of queue " + queue, e);
+    }
+  }
+
   /** Messages of a queue not finished yet (its lag). */
   public long countInQueue(String queue) {
     PreparedStatement ps = tx.prepare("SELECT count(*) FROM messages WHERE queue_name = ?");

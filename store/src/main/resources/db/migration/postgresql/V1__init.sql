@@ -29,6 +29,9 @@ CREATE INDEX messages_due ON messages (state, due_at);
 CREATE INDEX messages_lease ON messages (lease_until) WHERE state = 'ACTIVE';
 -- FIFO order of a queue is id order (ids are monotonic).
 CREATE INDEX messages_queue ON messages (queue_name, id) WHERE queue_name IS NOT NULL;
+-- Queued messages holding a parallelism slot (started, not finished): counted when claiming in a cluster.
+CREATE INDEX messages_queue_started ON messages (queue_name)
+  WHERE queue_name IS NOT NULL AND (state = 'ACTIVE' OR retried > 0 OR crashes > 0);
 
 CREATE TABLE dedup (
   dedup_key   TEXT PRIMARY KEY,
