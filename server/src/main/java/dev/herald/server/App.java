@@ -33,13 +33,15 @@ public final class App implements AutoCloseable {
   private final Dispatcher dispatcher;
   private final HttpApi http;
   private final List<Loop> loops;
+  private final ScheduleService schedules;
   private volatile boolean ready;
 
-  private App(Db db, Dispatcher dispatcher, HttpApi http, List<Loop> loops) {
+  private App(Db db, Dispatcher dispatcher, HttpApi http, List<Loop> loops, ScheduleService schedules) {
     this.db = db;
     this.dispatcher = dispatcher;
     this.http = http;
     this.loops = loops;
+    this.schedules = schedules;
   }
 
   public static App start(Config c, InstantSource clock) {
@@ -75,7 +77,7 @@ public final class App implements AutoCloseable {
           new Api.Settings(c.limits().maxBatchItems(), c.limits().maxQueueParallelism(), c.delivery().concurrency()));
       HttpApi http = new HttpApi(routes, new Auth(List.of(c.auth().token())), new HttpApi.Limits(c.limits().maxBodyBytes(),
           c.limits().maxHeadersBytes(), c.limits().maxRequestLineBytes(), c.server().idleTimeout(), c.server().maxConnections()));
-      App app = new App(db, dispatcher, http, List.of(maintenanceLoop, scheduleLoop));
+      App app = new App(db, dispatcher, http, List.of(maintenanceLoop, scheduleLoop), schedules);
       self[0] = app;
       http.start(c.server().host(), c.server().port());
       dispatcher.start();
@@ -99,6 +101,11 @@ public final class App implements AutoCloseable {
 
   public Dispatcher dispatcher() {
     return dispatcher;
+  }
+
+  /** The schedule pass, for tests that move a clock and fire due slots themselves. */
+  public ScheduleService schedules() {
+    return schedules;
   }
 
   @Override
