@@ -94,6 +94,25 @@ class RedactionTest {
     assertNoSecretInHeraldOutput();
   }
 
+  @Test
+  void the_callbacks_of_a_redacted_message_show_neither_secret_when_they_are_stored() {
+    sink.on("/cb-down", n -> Reply.of(500));
+    sink.on("/fcb-down", n -> Reply.of(500));
+    sink.on("/src-down", n -> Reply.of(500));
+    String id = TestServer.idOf(herald.publish(sink.url("/src-down"), body(), with("Upstash-Retries", "0",
+        "Upstash-Callback", sink.url("/cb-down"), "Upstash-Callback-Retries", "0",
+        "Upstash-Failure-Callback", sink.url("/fcb-down"), "Upstash-Failure-Callback-Retries", "0")));
+
+    Received cb = sink.awaitRequests("/cb-down", 1, WAIT).get(0);
+    assertThat(new String(cb.body(), StandardCharsets.UTF_8)).as("the callback receiver gets the real values")
+        .contains(HEADER_SECRET);
+    await().atMost(WAIT).pollInterval(Duration.ofMillis(50))
+        .until(() -> TestServer.json(herald.get("/v2/dlq")).get("messages").size() == 3); // source and both callbacks
+    assertThat(herald.get("/v2/dlq").body()).doesNotContain(HEADER_SECRET).doesNotContain(BODY_SECRET);
+    assertThat(herald.get("/v2/dlq?messageId=" + id).body()).doesNotContain(HEADER_SECRET);
+    assertNoSecretInHeraldOutput();
+  }
+
   private void assertNoSecretInHeraldOutput() {
     String text = console.toString(StandardCharsets.UTF_8);
     assertThat(text).doesNotContain(HEADER_SECRET).doesNotContain(BODY_SECRET);
