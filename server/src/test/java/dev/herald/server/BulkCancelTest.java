@@ -43,6 +43,15 @@ class BulkCancelTest {
   }
 
   @Test
+  void message_ids_win_over_every_other_filter() {
+    String a = delayed("/ids-win", "a");
+    delayed("/ids-win", "kept");
+
+    assertThat(cancelled("messageIds=" + a + "&host=elsewhere.example&label=none")).isEqualTo(1);
+    assertOnlyDeliveredBesidesTheSentinel("/ids-win", "kept");
+  }
+
+  @Test
   void cancelling_by_label_url_and_queue_cancels_the_matching_messages() {
     delayed("/f", "red", "Upstash-Label", "red");
     delayed("/f", "plain");
