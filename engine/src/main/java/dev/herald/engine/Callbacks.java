@@ -49,6 +49,10 @@ final class Callbacks {
       if (h.keySet().stream().noneMatch(k -> k.equalsIgnoreCase("Content-Type"))) {
         h.put("Content-Type", List.of("application/json"));
       }
+      if (source.redact() != null && h.keySet().stream().noneMatch(k -> k.equalsIgnoreCase("Upstash-Redact-Fields"))) {
+        // the payload carries the source's headers and body: its stored copy must not show what the source hides
+        h.put("Upstash-Redact-Fields", List.of("body"));
+      }
       options = parser.parse(h, source.maxRetries());
     } catch (ValidationException e) {
       // validated at publish time; a config that stopped parsing (limits changed) must not block the source

@@ -33,6 +33,9 @@ public final class MessageService {
    * Returns how many were cancelled. With no filter at all this cancels everything (spec 4.4).
    */
   public int cancelMatching(Messages.Filter f, List<String> hosts, List<String> paths) {
+    boolean byIds = f.messageIds() != null && !f.messageIds().isEmpty(); // ids: every other filter is ignored (spec 4.4)
+    List<String> h = byIds ? List.of() : hosts;
+    List<String> p = byIds ? List.of() : paths;
     int total = 0;
     String after = "";
     while (true) {
@@ -40,7 +43,7 @@ public final class MessageService {
       List<Message> batch = db.read(tx -> tx.messages().matching(f, from, 500));
       if (batch.isEmpty()) return total;
       after = batch.get(batch.size() - 1).id();
-      List<String> ids = batch.stream().filter(m -> matchesUrl(m.url(), hosts, paths)).map(Message::id).toList();
+      List<String> ids = batch.stream().filter(m -> matchesUrl(m.url(), h, p)).map(Message::id).toList();
       long now = clock.millis();
       total += db.write(tx -> {
         int n = 0;

@@ -32,15 +32,15 @@ public final class App implements AutoCloseable {
   private final Dispatcher dispatcher;
   private final HttpApi http;
   private final List<Loop> loops;
+  private final ScheduleService schedules;
   private volatile boolean ready;
 
-  private ScheduleService schedules;
-
-  private App(Db db, Dispatcher dispatcher, HttpApi http, List<Loop> loops) {
+  private App(Db db, Dispatcher dispatcher, HttpApi http, List<Loop> loops, ScheduleService schedules) {
     this.db = db;
     this.dispatcher = dispatcher;
     this.http = http;
     this.loops = loops;
+    this.schedules = schedules;
   }
 
   public static App start(Config c, InstantSource clock) {
@@ -81,8 +81,7 @@ public final class App implements AutoCloseable {
       // Shared store: leases of dead nodes expire on the database clock and are retried here.
       Loop reaperLoop = new Loop("lease-reaper", Duration.ofSeconds(5), () -> dispatcher.reapExpiredLeases() > 0);
       List<Loop> loops = db.shared() ? List.of(maintenanceLoop, scheduleLoop, reaperLoop) : List.of(maintenanceLoop, scheduleLoop);
-      App app = new App(db, dispatcher, http, loops);
-      app.schedules = schedules;
+      App app = new App(db, dispatcher, http, loops, schedules);
       self[0] = app;
       http.start(c.server().host(), c.server().port());
       dispatcher.start();
@@ -115,13 +114,13 @@ public final class App implements AutoCloseable {
     return ready;
   }
 
-  /** The schedule pass, for tests that move a clock and fire slots directly. */
-  public ScheduleService scheduleService() {
-    return schedules;
-  }
-
   public Dispatcher dispatcher() {
     return dispatcher;
+  }
+
+  /** The schedule pass, for tests that move a clock and fire due slots themselves. */
+  public ScheduleService schedules() {
+    return schedules;
   }
 
   @Override

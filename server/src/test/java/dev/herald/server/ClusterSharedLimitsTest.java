@@ -126,7 +126,7 @@ class ClusterSharedLimitsTest {
     for (int slot = 1; slot <= 3; slot++) {
       clock.set(Instant.parse("2030-01-01T00:00:00Z").plusSeconds(60L * slot + 1));
       List<Thread> racers = new ArrayList<>();
-      for (App a : nodes) racers.add(Thread.ofVirtual().start(() -> a.scheduleService().runOnce()));
+      for (App a : nodes) racers.add(Thread.ofVirtual().start(() -> a.schedules().runOnce()));
       for (Thread t : racers) t.join(30_000);
       int expected = slot;
       await().atMost(Duration.ofSeconds(60)).until(() -> count("/cron") >= expected);

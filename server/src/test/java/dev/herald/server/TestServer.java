@@ -29,14 +29,16 @@ final class TestServer implements AutoCloseable {
 
   private final Path dir;
   private final Map<String, String> overrides;
+  private final InstantSource clock;
   private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5)).build();
   private App app;
 
-  private TestServer(Path dir, Map<String, String> overrides) {
+  private TestServer(Path dir, Map<String, String> overrides, InstantSource clock) {
     this.dir = dir;
     this.overrides = overrides;
-    this.app = App.start(ConfigLoader.load(null, Map.of(), overrides), InstantSource.system());
+    this.clock = clock;
+    this.app = App.start(ConfigLoader.load(null, Map.of(), overrides), clock);
   }
 
   static TestServer start() {
@@ -45,6 +47,11 @@ final class TestServer implements AutoCloseable {
 
   /** @param extra config overrides on top of the test defaults (e.g. "limits.max-body-bytes") */
   static TestServer start(Map<String, String> extra) {
+    return start(extra, InstantSource.system());
+  }
+
+  /** @param clock the clock every part of Herald reads (a {@link TestClock} to move time by hand) */
+  static TestServer start(Map<String, String> extra, InstantSource clock) {
     try {
       Path dir = Files.createTempDirectory("herald-e2e");
       Map<String, String> o = new HashMap<>();
@@ -56,7 +63,7 @@ final class TestServer implements AutoCloseable {
       o.put("auth.current-signing-key", CURRENT_KEY);
       o.put("auth.next-signing-key", NEXT_KEY);
       o.putAll(extra);
-      return new TestServer(dir, Map.copyOf(o));
+      return new TestServer(dir, Map.copyOf(o), clock);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -65,7 +72,11 @@ final class TestServer implements AutoCloseable {
   /** Stops the server and starts a new one on the same data directory (and a new port). */
   void restart() {
     app.close();
-    app = App.start(ConfigLoader.load(null, Map.of(), overrides), InstantSource.system());
+    app = App.start(ConfigLoader.load(null, Map.of(), overrides), clock);
+  }
+
+  App app() {
+    return app;
   }
 
   String base() {
@@ -101,6 +112,28 @@ final class TestServer implements AutoCloseable {
 
   HttpResponse<String> get(String pathAndQuery) {
     return send(request(pathAndQuery).GET());
+  }
+
+  /** {@code method} with a string body (empty: none) and headers (name, value, ...). */
+  HttpResponse<String> call(String method, String pathAndQuery, String body, String... headers) {
+    HttpRequest.Builder b = request(pathAndQuery).method(method, body.isEmpty()
+        ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
+    return send(b);
+  }
+
+  HttpResponse<String> post(String pathAndQuery, String body, String... headers) {
+    return call("POST", pathAndQuery, body, headers);
+  }
+
+  HttpResponse<String> delete(String pathAndQuery) {
+    return call("DELETE", pathAndQuery, "");
+  }
+
+  /** The messageId of a successful publish. */
+  static String idOf(HttpResponse<String> published) {
+    if (published.statusCode() != 200) throw new AssertionError("publish: " + published.statusCode() + " " + published.body());
+    return json(published).get("messageId").asString();
   }
 
   static JsonNode json(HttpResponse<String> r) {

@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -38,15 +39,19 @@ final class TestSink implements AutoCloseable {
   }
 
   /** What to answer. */
-  record Reply(int status, Map<String, String> headers) {
+  record Reply(int status, Map<String, String> headers, byte[] body) {
     static Reply of(int status) {
-      return new Reply(status, Map.of());
+      return new Reply(status, Map.of(), new byte[0]);
     }
 
     Reply with(String name, String value) {
       Map<String, String> h = new LinkedHashMap<>(headers);
       h.put(name, value);
-      return new Reply(status, h);
+      return new Reply(status, h, body);
+    }
+
+    Reply withBody(String text) {
+      return new Reply(status, headers, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
   }
 
@@ -61,6 +66,9 @@ final class TestSink implements AutoCloseable {
   private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
   private final Map<String, CountDownLatch> gates = new ConcurrentHashMap<>();
   private final Map<String, Duration> delays = new ConcurrentHashMap<>();
+  private final Map<String, Semaphore> permits = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> maxInFlight = new ConcurrentHashMap<>();
 
   private TestSink(HttpServer server) {
     this.server = server;
@@ -106,6 +114,29 @@ final class TestSink implements AutoCloseable {
     return this;
   }
 
+  /** Holds every request to {@code path} until {@link #allow} lets it through (one permit each), or 60 s. */
+  TestSink throttle(String path) {
+    permits.put(path, new Semaphore(0));
+    return this;
+  }
+
+  /** Lets {@code n} more held requests to a {@link #throttle}d path be answered. */
+  void allow(String path, int n) {
+    permits.get(path).release(n);
+  }
+
+  /** Requests to {@code path} received and not yet answered. */
+  int inFlight(String path) {
+    AtomicInteger n = inFlight.get(path);
+    return n == null ? 0 : n.get();
+  }
+
+  /** The most requests to {@code path} that were ever received and not yet answered at the same time. */
+  int maxInFlight(String path) {
+    AtomicInteger n = maxInFlight.get(path);
+    return n == null ? 0 : n.get();
+  }
+
   void release(String path) {
     CountDownLatch g = gates.remove(path);
     if (g != null) g.countDown();
@@ -121,11 +152,29 @@ final class TestSink implements AutoCloseable {
       received.add(new Received(ex.getRequestMethod(), path, query == null ? path : path + "?" + query, headers, body,
           Instant.now()));
       int n = counts.computeIfAbsent(path, p -> new AtomicInteger()).getAndIncrement();
-      awaitGate(path);
-      pause(delays.get(path));
+      AtomicInteger now = inFlight.computeIfAbsent(path, p -> new AtomicInteger());
+      maxInFlight.computeIfAbsent(path, p -> new AtomicInteger()).accumulateAndGet(now.incrementAndGet(), Math::max);
+      try {
+        awaitGate(path);
+        awaitPermit(path);
+        pause(delays.get(path));
+      } finally {
+        now.decrementAndGet(); // before answering: the sender may start its next request as soon as it has the answer
+      }
       Reply r = scripts.getOrDefault(path, i -> Reply.of(200)).reply(n);
       r.headers().forEach((k, v) -> ex.getResponseHeaders().add(k, v));
-      ex.sendResponseHeaders(r.status(), -1);
+      ex.sendResponseHeaders(r.status(), r.body().length == 0 ? -1 : r.body().length);
+      if (r.body().length > 0) ex.getResponseBody().write(r.body());
+    }
+  }
+
+  private void awaitPermit(String path) {
+    Semaphore s = permits.get(path);
+    if (s == null) return;
+    try {
+      s.tryAcquire(60, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -172,6 +221,7 @@ final class TestSink implements AutoCloseable {
   @Override
   public void close() {
     gates.values().forEach(CountDownLatch::countDown);
+    permits.values().forEach(p -> p.release(10_000));
     server.stop(0);
   }
 }

@@ -1,0 +1,122 @@
+package dev.herald.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.herald.server.TestSink.Reply;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import tools.jackson.databind.JsonNode;
+
+/** GET /v2/logs and /v2/events (spec 5.8, 10): states, filters, order and paging. */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class LogsTest {
+  private static final Duration WAIT = Duration.ofSeconds(60);
+  private final TestSink sink = TestSink.start();
+  private final TestServer herald = TestServer.start();
+
+  @AfterEach
+  void stop() {
+    herald.close();
+    sink.close();
+  }
+
+  @Test
+  void a_delivered_message_is_logged_as_created_active_delivered_on_both_paths() {
+    String id = TestServer.idOf(herald.publish(sink.url("/ok"), "x"));
+
+    awaitState(id, "DELIVERED");
+    assertThat(states("messageId=" + id + "&order=earliestFirst")).containsExactly("CREATED", "ACTIVE", "DELIVERED");
+    assertThat(states("messageId=" + id)).containsExactly("DELIVERED", "ACTIVE", "CREATED");
+    JsonNode logs = TestServer.json(herald.get("/v2/logs?messageId=" + id));
+    assertThat(logs.get("logs")).isEqualTo(logs.get("events")).hasSize(3);
+    JsonNode created = TestServer.json(herald.get("/v2/events?messageId=" + id + "&state=CREATED")).get("events").get(0);
+    assertThat(created.get("url").asString()).isEqualTo(sink.url("/ok"));
+    assertThat(created.get("time").asLong()).isPositive();
+  }
+
+  @Test
+  void a_failing_message_is_logged_with_errors_retries_and_failed_and_in_progress_selects_the_middle() {
+    sink.on("/bad", n -> Reply.of(500));
+    String id = TestServer.idOf(herald.publish(sink.url("/bad"), "x", "Upstash-Retries", "1", "Upstash-Retry-Delay", "50"));
+
+    awaitState(id, "FAILED");
+    assertThat(states("messageId=" + id + "&order=earliestFirst"))
+        .containsExactly("CREATED", "ACTIVE", "ERROR", "RETRY", "ACTIVE", "ERROR", "FAILED");
+    assertThat(states("messageId=" + id + "&state=IN_PROGRESS")).containsOnly("ACTIVE", "ERROR", "RETRY").hasSize(5);
+    JsonNode error = TestServer.json(herald.get("/v2/events?messageId=" + id + "&state=ERROR")).get("events").get(0);
+    assertThat(error.get("responseStatus").asInt()).isEqualTo(500);
+    JsonNode retry = TestServer.json(herald.get("/v2/events?messageId=" + id + "&state=RETRY")).get("events").get(0);
+    assertThat(retry.get("nextDeliveryTime").asLong()).isPositive();
+  }
+
+  @Test
+  void a_cancelled_message_is_logged_as_cancel_requested_and_canceled() {
+    String id = TestServer.idOf(herald.publish(sink.url("/never"), "x", "Upstash-Delay", "1h"));
+    assertThat(herald.delete("/v2/messages/" + id).statusCode()).isEqualTo(200);
+
+    awaitState(id, "CANCELED");
+    assertThat(states("messageId=" + id + "&order=earliestFirst")).containsExactly("CREATED", "CANCEL_REQUESTED", "CANCELED");
+    assertThat(states("messageId=" + id + "&state=CANCELLED")).containsExactly("CANCELED");
+  }
+
+  @Test
+  void logs_filter_by_url_label_queue_and_date() {
+    long before = System.currentTimeMillis() - 1;
+    String red = TestServer.idOf(herald.publish(sink.url("/red"), "r", "Upstash-Label", "red"));
+    String blue = TestServer.idOf(herald.publish(sink.url("/blue"), "b", "Upstash-Label", "blue"));
+    String queued = TestServer.idOf(herald.post("/v2/enqueue/lq/" + sink.url("/blue"), "q"));
+    for (String id : List.of(red, blue, queued)) awaitState(id, "DELIVERED");
+
+    assertThat(ids("url=" + sink.url("/red"))).containsOnly(red);
+    assertThat(ids("url=" + sink.url("/blue"))).containsOnly(blue, queued);
+    assertThat(ids("label=red")).containsOnly(red);
+    assertThat(ids("queueName=lq")).containsOnly(queued);
+    assertThat(ids("fromDate=" + before)).contains(red, blue, queued);
+    assertThat(ids("toDate=" + before)).isEmpty();
+    assertThat(ids("fromDate=" + (System.currentTimeMillis() + 3_600_000))).isEmpty();
+  }
+
+  @Test
+  void logs_page_with_count_and_cursor_until_no_cursor_is_left() {
+    String id = TestServer.idOf(herald.publish(sink.url("/paged"), "x", "Upstash-Label", "paged"));
+    awaitState(id, "DELIVERED");
+    List<String> all = states("label=paged&order=earliestFirst");
+
+    List<String> seen = new ArrayList<>();
+    String cursor = null;
+    int pages = 0;
+    do {
+      JsonNode page = TestServer.json(herald.get("/v2/logs?label=paged&order=earliestFirst&count=2"
+          + (cursor == null ? "" : "&cursor=" + cursor)));
+      assertThat(page.get("events").size()).isLessThanOrEqualTo(2);
+      page.get("events").forEach(e -> seen.add(e.get("state").asString()));
+      cursor = page.has("cursor") ? page.get("cursor").asString() : null;
+      pages++;
+    } while (cursor != null && pages < 10);
+    assertThat(all).containsExactly("CREATED", "ACTIVE", "DELIVERED");
+    assertThat(seen).isEqualTo(all);
+    assertThat(pages).isEqualTo(2);
+  }
+
+  private void awaitState(String id, String state) {
+    await().atMost(WAIT).pollInterval(Duration.ofMillis(50)).until(() -> states("messageId=" + id).contains(state));
+  }
+
+  private List<String> states(String query) {
+    List<String> out = new ArrayList<>();
+    TestServer.json(herald.get("/v2/events?" + query)).get("events").forEach(e -> out.add(e.get("state").asString()));
+    return out;
+  }
+
+  private List<String> ids(String query) {
+    List<String> out = new ArrayList<>();
+    TestServer.json(herald.get("/v2/events?" + query)).get("events").forEach(e -> out.add(e.get("messageId").asString()));
+    return out;
+  }
+}
