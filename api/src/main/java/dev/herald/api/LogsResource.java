@@ -30,7 +30,7 @@ final class LogsResource {
         Queries.list(req, "topicName", "urlGroup"), req.queryList("queueName"), req.queryList("scheduleId"),
         req.queryList("label"), req.queryList("flowControlKey"), Queries.list(req, "callerIp", "callerIP"),
         Queries.millis(req, "fromDate"), Queries.millis(req, "toDate"), "earliestFirst".equals(req.queryFirst("order")));
-    List<Events.Event> rows = db.read(tx -> tx.events().list(f, cursor, count + 1));
+    List<Events.Event> rows = rows(f, cursor, count + 1, req.queryList("host"), req.queryList("path"));
     boolean more = rows.size() > count;
     if (more) rows = rows.subList(0, count);
     List<Map<String, Object>> entries = rows.stream().map(LogsResource::view).toList();
@@ -39,6 +39,32 @@ final class LogsResource {
     o.put("events", entries);
     if (bothNames) o.put("logs", entries);
     return o;
+  }
+
+  /** Host and path are parts of the URL: matched here, over as many pages as needed (bounded). */
+  private List<Events.Event> rows(Events.Filter f, long cursor, int want, List<String> hosts, List<String> paths) {
+    if (hosts.isEmpty() && paths.isEmpty()) return db.read(tx -> tx.events().list(f, cursor, want));
+    List<Events.Event> out = new ArrayList<>();
+    long at = cursor;
+    for (int page = 0; page < 50 && out.size() < want; page++) {
+      long from = at;
+      List<Events.Event> batch = db.read(tx -> tx.events().list(f, from, 500));
+      for (Events.Event e : batch) {
+        if (out.size() < want && urlMatches(e.url(), hosts, paths)) out.add(e);
+      }
+      if (batch.size() < 500) break;
+      at = batch.get(batch.size() - 1).id();
+    }
+    return out;
+  }
+
+  private static boolean urlMatches(String url, List<String> hosts, List<String> paths) {
+    try {
+      java.net.URI u = java.net.URI.create(url);
+      return (hosts.isEmpty() || hosts.contains(u.getHost())) && (paths.isEmpty() || paths.contains(u.getRawPath()));
+    } catch (IllegalArgumentException | NullPointerException e) {
+      return false;
+    }
   }
 
   /** Cursors are entry ids; a plain millisecond timestamp (the SDK docs' seed) means "from the start". */
