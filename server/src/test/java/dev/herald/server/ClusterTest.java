@@ -111,6 +111,50 @@ class ClusterTest {
     assertThat(received.keySet()).containsAll(acked);
   }
 
+  @Test
+  void a_node_stopped_past_its_lease_cannot_overwrite_the_new_owners_result() throws Exception {
+    sinkDelayMs = 50; // attempts are in flight when the node is frozen
+    startNodes(3, "2s");
+    long pid = nodes.get(1).pid();
+    Set<String> acked = publish(300, -1);
+    signal("STOP", pid); // frozen mid-attempt: its leases run out while it cannot act
+    try {
+      awaitDelivered(acked, Duration.ofSeconds(150));
+      Thread.sleep(6000); // well past lease (3s + 2s): the others have taken over what node 1 held
+    } finally {
+      signal("CONT", pid); // it wakes up with stale leases and finishes its attempts
+    }
+    // the sentinel is published after the resume; once it is delivered, node 1 has had its chance to write
+    sinkDelayMs = 0;
+    Set<String> sentinel = publish(3, -1);
+    awaitDelivered(sentinel, Duration.ofSeconds(60));
+    Map<String, Integer> deliveredEvents = deliveredEventsPerMessage();
+    assertThat(acked).allSatisfy(id -> assertThat(deliveredEvents.getOrDefault(id, 0)).as(id).isEqualTo(1));
+  }
+
+  private static void signal(String sig, long pid) throws Exception {
+    Process p = new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).inheritIO().start();
+    assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+  }
+
+  /** DELIVERED log entries per message id, read through node 0's API. */
+  private Map<String, Integer> deliveredEventsPerMessage() throws Exception {
+    Map<String, Integer> out = new ConcurrentHashMap<>();
+    String cursor = null;
+    for (int page = 0; page < 50; page++) {
+      String q = "/v2/events?state=DELIVERED&count=1000" + (cursor == null ? "" : "&cursor=" + cursor);
+      HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports.get(0) + q))
+          .header("Authorization", "Bearer " + TOKEN).timeout(Duration.ofSeconds(30)).GET().build();
+      String body = http.send(req, HttpResponse.BodyHandlers.ofString()).body();
+      Matcher m = Pattern.compile("\"messageId\":\"([^\"]+)\",\"state\":\"DELIVERED\"").matcher(body);
+      while (m.find()) out.merge(m.group(1), 1, Integer::sum);
+      Matcher c = Pattern.compile("\"cursor\":\"([0-9]+)\"").matcher(body);
+      if (!c.find()) break;
+      cursor = c.group(1);
+    }
+    return out;
+  }
+
   private void startNodes(int n, String leaseMargin) throws Exception {
     String url = BASE.replace("/test?", "/" + database + "?");
     for (int i = 0; i < n; i++) {
