@@ -11,7 +11,7 @@ JDK="$("$ROOT/scripts/find-jdk.sh")"; export JAVA_HOME="$JDK"
 (cd "$ROOT" && mvn -B -q -DskipTests -Pjmh -pl bench -am package) >&2
 OUT="$HERE/results/jmh-$(date -u +%Y%m%dT%H%M%SZ)"; mkdir -p "$OUT"
 # shellcheck disable=SC2086
-"$JDK/bin/java" -jar "$HERE/target/benchmarks.jar" ${JMH_ARGS:--f 1 -wi 2 -w 2s -i 3 -r 3s} \
+"$JDK/bin/java" -jar "$HERE/target/benchmarks.jar" ${JMH_ARGS:--f 1 -wi 3 -w 3s -i 3 -r 3s} \
   -jvmArgsAppend "--enable-native-access=ALL-UNNAMED -Dbench.tmp=${BENCH_TMP:-/tmp}" \
   -rf json -rff "$OUT/jmh.json" "$@" | tee "$OUT/jmh.txt"
 echo "results in $OUT" >&2

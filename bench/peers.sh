@@ -7,7 +7,7 @@
 #   ROUNDS=1 N=20000 bench/peers.sh      # quicker
 #
 # Env: ROUNDS (3) N (20000) LAT_N (5000) RATE (500) SCENARIOS (burst,rate,delayed)
-#      SYSTEMS (sut,bullmq:http,pgboss:http) SUT_PORT (18380) PEERS_TIMEOUT_S (3600, hard bound)
+#      SYSTEMS (sut,bullmq:http,pgboss:http) SUT_PORT (18380) SINK_PORT (18391) PEER_PORT (18390) PEERS_TIMEOUT_S (3600, hard bound)
 #      HERALD_JAVA_OPTS (passed to Herald's JVM, e.g. a JFR recording) HARNESS_SRC HARNESS_DIR PERF_TMP
 # Herald runs in its only mode: SQLite WAL, synchronous=FULL, fsync before every 2xx.
 set -euo pipefail
@@ -25,7 +25,8 @@ echo "== building Herald" >&2
 echo "== preparing harness in $HARNESS_DIR" >&2
 need_cmd redis-server redis-server; need_cmd psql postgresql
 prepare_harness npm
-require_ports 18081 18090 16379 15432 "$SUT_PORT"
+export BENCH_SINK_PORT=${SINK_PORT:-18391} BENCH_PEER_PORT=${PEER_PORT:-18390}
+require_ports "$BENCH_SINK_PORT" "$BENCH_PEER_PORT" 16379 15432 "$SUT_PORT"
 
 RAWOUT="$HARNESS_DIR/results/$STAMP"
 set +e

@@ -23,6 +23,10 @@ prepare_harness() { # prepare_harness [npm]: copy, build C tools; with "npm" als
   # refresh the sources, keep node_modules and build/ between runs
   (cd "$HARNESS_SRC" && tar --exclude=./node_modules --exclude=./results --exclude=./build -cf - .) | (cd "$HARNESS_DIR" && tar -xf -)
   mkdir -p "$HARNESS_DIR/build"
+  # the harness hard-codes its sink and peer ports (18081, 18090); make them settable so a run does not
+  # collide with other servers on a shared host (SINK_PORT / PEER_PORT, defaults 18391 / 18390)
+  sed -i 's#^const SINK_PORT = 18081, PEER_PORT = 18090;#const SINK_PORT = Number(process.env.BENCH_SINK_PORT || 18081), PEER_PORT = Number(process.env.BENCH_PEER_PORT || 18090);#' "$HARNESS_DIR/bench.js"
+  grep -q BENCH_PEER_PORT "$HARNESS_DIR/bench.js" || { echo "could not patch harness ports" >&2; return 1; }
   cc -O2 -o "$HARNESS_DIR/build/sink" "$HARNESS_DIR/lib/sink.c"
   cc -O2 -o "$HARNESS_DIR/build/pub" "$HARNESS_DIR/lib/pub.c"
   # a variant of the publisher whose --dest is the whole request path (for /v2/enqueue/{queue}/{url})
