@@ -18,6 +18,7 @@ SCENARIOS=${SCENARIOS:-burst,rate,delayed}; SYSTEMS=${SYSTEMS:-sut,bullmq:http,p
 SUT_PORT=${SUT_PORT:-18380}; PEERS_TIMEOUT_S=${PEERS_TIMEOUT_S:-3600}
 DEV_TOKEN=eyJVc2VySUQiOiJkZWZhdWx0VXNlciIsIlBhc3N3b3JkIjoiZGVmYXVsdFBhc3N3b3JkIn0=
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+HEAD_AT_START=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- . 2>/dev/null || echo '+dirty')
 OUT="$HERE/results/$STAMP"
 
 echo "== building Herald" >&2
@@ -44,7 +45,7 @@ mkdir -p "$OUT"
 for f in summary.md summary.json machine.json bench.log raw.jsonl; do [ -f "$RAWOUT/$f" ] && cp "$RAWOUT/$f" "$OUT/"; done
 {
   echo "command: ROUNDS=$ROUNDS N=$N LAT_N=$LAT_N RATE=$RATE SCENARIOS=$SCENARIOS SYSTEMS=$SYSTEMS bench/peers.sh"
-  echo "herald: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), durability: SQLite WAL synchronous=FULL (fsync before every 2xx)"
+  echo "herald: $HEAD_AT_START (HEAD when the run started), durability: SQLite WAL synchronous=FULL (fsync before every 2xx)"
   echo "machine: nproc=$(nproc) mem=$(free -m | awk '/Mem:/{print $2" MiB"}') kernel=$(uname -r) cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
   echo "HERALD_JAVA_OPTS=${HERALD_JAVA_OPTS:-<launcher default>}"
   echo "exit: $rc"
