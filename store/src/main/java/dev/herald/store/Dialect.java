@@ -19,6 +19,9 @@ sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
    */
   String lockQueueSql();
 
+  /** Forces the queue index when reading a queue's head (SQLite's planner otherwise sorts the backlog). */
+  String queueIndexHint();
+
   /** Folder under db/migration holding this dialect's Flyway scripts. */
   String migrations();
 
@@ -48,6 +51,10 @@ sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
   String CHANNEL = "herald_new_work";
 
   record Sqlite() implements Dialect {
+    public String queueIndexHint() {
+      return "INDEXED BY messages_queue ";
+    }
+
     public String lockQueueSql() {
       return "SELECT parallelism, paused FROM queues WHERE name = ?"; // one writer: already serialized
     }
@@ -92,6 +99,10 @@ sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
   }
 
   record Postgres() implements Dialect {
+    public String queueIndexHint() {
+      return "";
+    }
+
     public String lockQueueSql() {
       return "SELECT parallelism, paused FROM queues WHERE name = ? FOR UPDATE";
     }

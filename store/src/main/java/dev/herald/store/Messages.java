@@ -226,7 +226,7 @@ public final class Messages {
   public List<Due> nextInQueue(String queue, long now, int limit) {
     // INDEXED BY: left alone, SQLite's planner picks messages_due (state, due_at), reads every due
     // message of every queue and sorts them for ORDER BY id, on each pass: O(backlog) per pass.
-    PreparedStatement ps = tx.prepare("SELECT " + DUE_COLUMNS + " FROM messages INDEXED BY messages_queue "
+    PreparedStatement ps = tx.prepare("SELECT " + DUE_COLUMNS + " FROM messages " + tx.dialect().queueIndexHint()
         + "WHERE queue_name = ? AND state = 'PENDING' AND retried = 0 AND crashes = 0 AND due_at <= ? ORDER BY id LIMIT ?");
     try {
       ps.setString(1, queue);
