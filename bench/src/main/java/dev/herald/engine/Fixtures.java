@@ -63,8 +63,8 @@ public final class Fixtures {
   }
 
   /** The dispatcher's claim of one message: lease it, log ACTIVE (Dispatcher.claimAndStart). */
-  public static boolean claim(dev.herald.store.Tx tx, String id, String lease, long leaseUntil, long now) {
-    return tx.messages().claim(id, lease, leaseUntil).map(m -> {
+  public static boolean claim(dev.herald.store.Tx tx, String id, String lease, long leaseMillis, long now) {
+    return tx.messages().claim(id, lease, now, leaseMillis).map(m -> {
       EventLog.append(tx, now, m, "ACTIVE", null);
       return true;
     }).orElse(false);
