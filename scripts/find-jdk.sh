@@ -3,7 +3,12 @@
 # Exits 1 with a clear message on stderr when there is none.
 set -euo pipefail
 
-java_major() {
+java_major() { # $1 = .../bin/java; reads the JDK's release file (fast), else asks the JVM
+  local home; home="$(dirname "$(dirname "$1")")"
+  if [[ -f "$home/release" ]]; then
+    local v; v="$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$home/release" | head -1)"
+    if [[ "$v" =~ ^[0-9]+$ ]]; then echo "$v"; return; fi
+  fi
   "$1" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2; exit}' | cut -d. -f1
 }
 

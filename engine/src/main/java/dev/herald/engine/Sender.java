@@ -41,6 +41,9 @@ public final class Sender {
         .version(HttpClient.Version.HTTP_1_1)
         .followRedirects(HttpClient.Redirect.NEVER)
         .connectTimeout(settings.connectTimeout())
+        // Response handling on virtual threads: the default cached pool grew to dozens of platform
+        // threads under a burst (JFR, docs/performance.md).
+        .executor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor())
         .build();
   }
 
