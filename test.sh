@@ -8,3 +8,5 @@ export JAVA_HOME
 cd "$ROOT"
 mvn -B -ntp verify
 "$ROOT/compat/run.sh"
+# A short benchmark run that asserts only 0 lost and 0 duplicates (the numbers are in docs/performance.md).
+"$ROOT/bench/smoke.sh"
