@@ -61,6 +61,7 @@ final class TestSink implements AutoCloseable {
   private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
   private final Map<String, CountDownLatch> gates = new ConcurrentHashMap<>();
   private final Map<String, Duration> delays = new ConcurrentHashMap<>();
+  private final Map<String, byte[]> bodies = new ConcurrentHashMap<>();
 
   private TestSink(HttpServer server) {
     this.server = server;
@@ -106,6 +107,17 @@ final class TestSink implements AutoCloseable {
     return this;
   }
 
+  /** Answers every request to {@code path} with this response body (status as scripted). */
+  TestSink respondWith(String path, byte[] body) {
+    bodies.put(path, body);
+    return this;
+  }
+
+  /** The port the sink listens on. */
+  int port() {
+    return server.getAddress().getPort();
+  }
+
   void release(String path) {
     CountDownLatch g = gates.remove(path);
     if (g != null) g.countDown();
@@ -125,7 +137,17 @@ final class TestSink implements AutoCloseable {
       pause(delays.get(path));
       Reply r = scripts.getOrDefault(path, i -> Reply.of(200)).reply(n);
       r.headers().forEach((k, v) -> ex.getResponseHeaders().add(k, v));
-      ex.sendResponseHeaders(r.status(), -1);
+      byte[] reply = bodies.get(path);
+      if (reply == null) {
+        ex.sendResponseHeaders(r.status(), -1);
+      } else {
+        ex.sendResponseHeaders(r.status(), reply.length);
+        try (OutputStream out = ex.getResponseBody()) {
+          out.write(reply);
+        } catch (IOException e) {
+          // the caller stopped reading (it caps what it reads): nothing to record
+        }
+      }
     }
   }
 
