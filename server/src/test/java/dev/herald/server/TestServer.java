@@ -29,14 +29,16 @@ final class TestServer implements AutoCloseable {
 
   private final Path dir;
   private final Map<String, String> overrides;
+  private final InstantSource clock;
   private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5)).build();
   private App app;
 
-  private TestServer(Path dir, Map<String, String> overrides) {
+  private TestServer(Path dir, Map<String, String> overrides, InstantSource clock) {
     this.dir = dir;
     this.overrides = overrides;
-    this.app = App.start(ConfigLoader.load(null, Map.of(), overrides), InstantSource.system());
+    this.clock = clock;
+    this.app = App.start(ConfigLoader.load(null, Map.of(), overrides), clock);
   }
 
   static TestServer start() {
@@ -45,6 +47,11 @@ final class TestServer implements AutoCloseable {
 
   /** @param extra config overrides on top of the test defaults (e.g. "limits.max-body-bytes") */
   static TestServer start(Map<String, String> extra) {
+    return start(extra, InstantSource.system());
+  }
+
+  /** As {@link #start(Map)}, with the server reading time from {@code clock} (a test clock that jumps). */
+  static TestServer start(Map<String, String> extra, InstantSource clock) {
     try {
       Path dir = Files.createTempDirectory("herald-e2e");
       Map<String, String> o = new HashMap<>();
@@ -56,7 +63,7 @@ final class TestServer implements AutoCloseable {
       o.put("auth.current-signing-key", CURRENT_KEY);
       o.put("auth.next-signing-key", NEXT_KEY);
       o.putAll(extra);
-      return new TestServer(dir, Map.copyOf(o));
+      return new TestServer(dir, Map.copyOf(o), clock);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -65,7 +72,7 @@ final class TestServer implements AutoCloseable {
   /** Stops the server and starts a new one on the same data directory (and a new port). */
   void restart() {
     app.close();
-    app = App.start(ConfigLoader.load(null, Map.of(), overrides), InstantSource.system());
+    app = App.start(ConfigLoader.load(null, Map.of(), overrides), clock);
   }
 
   String base() {
