@@ -20,6 +20,7 @@ STEPS="${BATTERY_STEPS:-diskfull crash fuzz fast}"
 DEADLINE=$(( $(date +%s) + BUDGET ))
 LOGDIR="${BATTERY_LOGS:-target/battery-long}"
 mkdir -p "$LOGDIR"
+: >"$LOGDIR/notes.txt"
 declare -a SUMMARY=()
 FAILED=0
 
@@ -30,15 +31,16 @@ run_step() { # name, step timeout (s), maven args...
   local left; left=$(remaining)
   (( limit > left )) && limit=$left
   local start; start=$(date +%s)
-  timeout --kill-after=30 "$limit" mvn -B -q -o "$@" -Djunit.jupiter.execution.timeout.mode=disabled \
+  timeout --kill-after=30 "$limit" mvn -B -o "$@" -Djunit.jupiter.execution.timeout.mode=disabled \
     >"$LOGDIR/$name.log" 2>&1
   local rc=$? secs=$(( $(date +%s) - start ))
-  local tests; tests=$(grep -h "Tests run:" "$LOGDIR/$name.log" | tail -1)
-  [[ -z "$tests" ]] && tests=$(cat server/target/surefire-reports/*.txt 2>/dev/null | grep -h "Tests run:" | tail -1)
+  # the per-module totals ("Tests run: n, Failures: ..." lines without " in <class>")
+  local tests; tests=$(grep -h "Tests run:" "$LOGDIR/$name.log" | grep -v " in " | sed 's/^\[[A-Z]*\] //' | paste -sd';' -)
   local verdict=PASS
   if (( rc == 124 || rc == 137 )); then verdict="TIMEOUT(${limit}s)"; FAILED=1
   elif (( rc != 0 )); then verdict=FAIL; FAILED=1
-  elif grep -q "Skipped: [1-9]" "$LOGDIR/$name.log" 2>/dev/null; then verdict="PASS(with skips)"; fi
+  elif grep -v " in " "$LOGDIR/$name.log" | grep -q "Skipped: [1-9]"; then verdict="PASS(with skips)"; fi
+  grep -h "^disk full:\|^overload statuses:" "$LOGDIR/$name.log" | sed 's/^/          /' >>"$LOGDIR/notes.txt"
   SUMMARY+=("$(printf '%-9s %-16s %5ss  %s' "$name" "$verdict" "$secs" "$tests")")
 }
 
@@ -60,4 +62,5 @@ done
 
 echo "== battery-long summary (logs in $LOGDIR) =="
 printf '%s\n' "${SUMMARY[@]}"
+[[ -s "$LOGDIR/notes.txt" ]] && cat "$LOGDIR/notes.txt"
 exit $FAILED

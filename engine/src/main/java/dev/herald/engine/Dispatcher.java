@@ -203,16 +203,28 @@ public final class Dispatcher implements NewWork, AutoCloseable {
     String lease = UUID.randomUUID().toString();
     long leaseUntil = now + settings.leaseMargin().toMillis();
     // Relaxed: a claim lost to a power cut only means the message is attempted again.
-    Map<String, Message> claimed = db.writeRelaxed(tx -> {
-      Map<String, Message> out = new HashMap<>();
+    Map<String, Message> claimed;
+    try {
+      claimed = db.writeRelaxed(tx -> {
+        Map<String, Message> out = new HashMap<>();
+        for (Messages.Due d : ready) {
+          tx.messages().claim(d.id(), lease, leaseUntil).ifPresent(m -> {
+            out.put(m.id(), m);
+            EventLog.append(tx, now, m, "ACTIVE", null);
+          });
+        }
+        return out;
+      }).join();
+    } catch (RuntimeException e) {
+      // The store refused the claim (full disk, overload): nothing was claimed. The polled messages
+      // left the index, so find them again with a full scan once the store takes writes again.
       for (Messages.Due d : ready) {
-        tx.messages().claim(d.id(), lease, leaseUntil).ifPresent(m -> {
-          out.put(m.id(), m);
-          EventLog.append(tx, now, m, "ACTIVE", null);
-        });
+        if (d.flowKey() != null) flows.ended(d.flowKey());
+        if (d.queueName() != null) queues.finished(d.queueName(), d.id());
       }
-      return out;
-    }).join();
+      rescan = true;
+      throw e;
+    }
     int startedNow = 0;
     for (Messages.Due d : ready) {
       Message m = claimed.get(d.id());
@@ -279,7 +291,13 @@ public final class Dispatcher implements NewWork, AutoCloseable {
     // Relaxed: losing an outcome to a power cut means one more attempt (at-least-once), never a lost message.
     db.writeRelaxed(tx -> outcomes.write(tx, m, lease, outcome, d, now)).whenComplete((w, err) -> {
       if (err != null) {
-        log.error("recording the outcome of message {} failed; it stays claimed until restart", m.id(), err);
+        // The attempt happened; only its record is missing. Try again shortly rather than leave the
+        // message claimed until a restart (a full disk is usually fixed without one).
+        log.error("recording the outcome of message {} failed; trying again in 1s", m.id(), err);
+        if (running) Thread.ofVirtual().name("record-retry").start(() -> {
+          sleepQuietly(1000);
+          if (running) record(m, lease, outcome, d, now);
+        });
         return;
       }
       boolean done = !w.applied() || !(d instanceof Transitions.Retry);
