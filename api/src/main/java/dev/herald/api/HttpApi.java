@@ -181,6 +181,11 @@ public final class HttpApi implements AutoCloseable {
     if (cause instanceof ApiException a) return ApiResponse.error(a.status(), a.getMessage());
     if (cause instanceof ValidationException v) return ApiResponse.error(400, v.getMessage());
     if (cause instanceof NotFoundException n) return ApiResponse.error(404, n.getMessage());
+    if (cause instanceof tools.jackson.databind.exc.JsonNodeException j) {
+      // a JSON request body with a value of the wrong type (e.g. "paused": "yes"): the client's mistake
+      String why = String.valueOf(j.getOriginalMessage());
+      return ApiResponse.error(400, "body: a value has the wrong type (" + (why.length() <= 160 ? why : why.substring(0, 160) + "...") + ")");
+    }
     if (cause instanceof StoreUnavailableException s) {
       log.warn("store unavailable while serving {} {}: {}", req.prologue().method().text(),
           clip(req.prologue().uriPath().rawPath()), s.getMessage());

@@ -41,6 +41,9 @@ final class SchedulesResource {
     String cron = null;
     String id = null;
     for (var e : headers.entrySet()) {
+      if (e.getKey().equalsIgnoreCase("upstash-callback") || e.getKey().equalsIgnoreCase("upstash-failure-callback")) {
+        e.getValue().forEach(v -> egress.url(e.getKey(), v)); // each firing would be refused: refuse the schedule now
+      }
       if (e.getKey().equalsIgnoreCase("upstash-cron")) cron = e.getValue().get(0);
       if (e.getKey().equalsIgnoreCase("upstash-schedule-id")) id = e.getValue().get(0);
     }

@@ -217,18 +217,30 @@ public final class Dispatcher implements NewWork, AutoCloseable {
     String lease = UUID.randomUUID().toString();
     long leaseMillis = settings.leaseMargin().toMillis();
     // Relaxed: a claim lost to a power cut only means the message is attempted again.
-    Map<String, Message> claimed = db.writeRelaxed(tx -> {
-      Map<String, Message> out = new HashMap<>();
+    Map<String, Message> claimed;
+    try {
+      claimed = db.writeRelaxed(tx -> {
+        Map<String, Message> out = new HashMap<>();
+        for (Messages.Due d : ready) {
+          // In a cluster the local queue gate only knows this node's work; the database has the last word.
+          if (shared && d.queueName() != null && !d.started() && !tx.messages().queueHasRoom(d.queueName())) continue;
+          tx.messages().claim(d.id(), lease, now, leaseMillis).ifPresent(m -> {
+            out.put(m.id(), m);
+            EventLog.append(tx, now, m, "ACTIVE", null);
+          });
+        }
+        return out;
+      }).join();
+    } catch (RuntimeException e) {
+      // The store refused the claim (full disk, overload): nothing was claimed. The polled messages
+      // left the index, so find them again with a full scan once the store takes writes again.
       for (Messages.Due d : ready) {
-        // In a cluster the local queue gate only knows this node's work; the database has the last word.
-        if (shared && d.queueName() != null && !d.started() && !tx.messages().queueHasRoom(d.queueName())) continue;
-        tx.messages().claim(d.id(), lease, now, leaseMillis).ifPresent(m -> {
-          out.put(m.id(), m);
-          EventLog.append(tx, now, m, "ACTIVE", null);
-        });
+        if (d.flowKey() != null) flows.ended(d.flowKey());
+        if (d.queueName() != null) queues.release(d.queueName(), d.id());
       }
-      return out;
-    }).join();
+      rescan = true;
+      throw e;
+    }
     int startedNow = 0;
     for (Messages.Due d : ready) {
       Message m = claimed.get(d.id());
@@ -291,9 +303,6 @@ public final class Dispatcher implements NewWork, AutoCloseable {
     }
   }
 
-  /** Attempts to record an outcome while the store is unavailable (e.g. a database restart). */
-  private static final int RECORD_TRIES = 8;
-
   private void record(Message m, String lease, Outcome outcome, Transitions.Decision d, Instant now) {
     record(m, lease, outcome, d, now, 1);
   }
@@ -303,16 +312,18 @@ public final class Dispatcher implements NewWork, AutoCloseable {
     db.writeRelaxed(tx -> outcomes.write(tx, m, lease, outcome, d, now)).whenComplete((w, err) -> {
       if (err != null) {
         Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
-        if (cause instanceof dev.herald.store.StoreUnavailableException && attempt < RECORD_TRIES && running) {
-          long waitMs = Math.min(30_000, 250L << attempt); // 0.5 s .. 30 s: rides out a database restart
+        if (cause instanceof dev.herald.store.StoreUnavailableException && running) {
+          // The attempt happened; only its record is missing (database restart, full disk). Keep trying,
+          // backing off to 30 s, rather than leave the message claimed until a restart.
+          long waitMs = Math.min(30_000, 250L << Math.min(attempt, 7));
           log.warn("recording the outcome of message {} failed ({}); trying again in {} ms", m.id(), cause.getMessage(), waitMs);
-          Thread.ofVirtual().start(() -> {
+          Thread.ofVirtual().name("record-retry").start(() -> {
             sleepQuietly(waitMs);
-            record(m, lease, outcome, d, now, attempt + 1);
+            if (running) record(m, lease, outcome, d, now, attempt + 1);
           });
           return;
         }
-        log.error("recording the outcome of message {} failed; its lease will expire and it will be attempted again",
+        log.error("recording the outcome of message {} failed; it will be attempted again after its lease ends or a restart",
             m.id(), err);
         return;
       }

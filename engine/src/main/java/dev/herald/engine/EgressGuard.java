@@ -71,10 +71,18 @@ public final class EgressGuard {
     return literalRefused(host);
   }
 
-  /** For a literal IP host: the reason it is refused, or null (also null for names). */
+  /**
+   * For a literal IP host: the reason it is refused, or null (also null for names). {@code localhost}
+   * counts as a literal: the JDK answers it with the loopback address without asking the resolver, so
+   * the connect-time check in {@link GuardedResolverProvider} never sees it.
+   */
   public String literalRefused(String host) {
     if (allowPrivate) return null;
     String h = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+    if (h.equalsIgnoreCase("localhost")) {
+      InetAddress loopback = InetAddress.getLoopbackAddress();
+      return allowed(h, loopback) ? null : refusal(loopback);
+    }
     if (!isLiteral(h)) return null;
     try {
       InetAddress a = InetAddress.getByName(h); // a literal: no lookup happens
@@ -109,14 +117,30 @@ public final class EgressGuard {
       return first == 0 || (first == 100 && second >= 64 && second < 128) // CGNAT
           || (first == 192 && second == 0 && (b[2] & 0xff) == 0) || first >= 240;
     }
-    if (b.length == 16 && isMappedV4(b)) {
-      try {
-        return forbidden(InetAddress.getByAddress(java.util.Arrays.copyOfRange(b, 12, 16)));
-      } catch (UnknownHostException e) {
-        return true;
-      }
-    }
+    if (isMappedV4(b) || isNat64(b)) return forbiddenV4(java.util.Arrays.copyOfRange(b, 12, 16));
+    if ((b[0] & 0xff) == 0x20 && (b[1] & 0xff) == 0x02) return forbiddenV4(java.util.Arrays.copyOfRange(b, 2, 6)); // 6to4
+    if (isCompatibleV4(b)) return true; // ::/96, deprecated IPv4-compatible (::127.0.0.1)
     return (b[0] & 0xfe) == 0xfc; // fc00::/7 unique local
+  }
+
+  private static boolean forbiddenV4(byte[] v4) {
+    try {
+      return forbidden(InetAddress.getByAddress(v4));
+    } catch (UnknownHostException e) {
+      return true;
+    }
+  }
+
+  /** 64:ff9b::/96, the NAT64 well-known prefix: a gateway would forward to the embedded IPv4 address. */
+  private static boolean isNat64(byte[] b) {
+    if (b[0] != 0 || (b[1] & 0xff) != 0x64 || (b[2] & 0xff) != 0xff || (b[3] & 0xff) != 0x9b) return false;
+    for (int i = 4; i < 12; i++) if (b[i] != 0) return false;
+    return true;
+  }
+
+  private static boolean isCompatibleV4(byte[] b) {
+    for (int i = 0; i < 12; i++) if (b[i] != 0) return false;
+    return true;
   }
 
   private static boolean isMappedV4(byte[] b) {

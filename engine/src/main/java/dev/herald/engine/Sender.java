@@ -94,16 +94,31 @@ public final class Sender {
       return new Outcome.NoResponse(e.getMessage() != null && e.getMessage().startsWith("egress")
           ? e.getMessage() : "unknown host " + uri.getHost());
     } catch (IOException e) {
-      if (e.getCause() instanceof java.net.UnknownHostException u) {
-        return new Outcome.NoResponse(u.getMessage() != null && u.getMessage().startsWith("egress")
-            ? u.getMessage() : "unknown host " + uri.getHost());
-      }
+      if (unresolved(e)) return new Outcome.NoResponse(whyUnresolved(uri.getHost()));
       return new Outcome.NoResponse(describe(e));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return new Outcome.NoResponse("interrupted");
     } catch (IllegalArgumentException e) {
       return new Outcome.NoResponse("request refused: " + e.getMessage());
+    }
+  }
+
+  /** The client reports a name it could not resolve as a ConnectException caused by UnresolvedAddressException. */
+  private static boolean unresolved(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.net.UnknownHostException || t instanceof java.nio.channels.UnresolvedAddressException) return true;
+    }
+    return false;
+  }
+
+  /** Asks the resolver again (only after a failure) so the reason says whether the egress guard refused it. */
+  private static String whyUnresolved(String host) {
+    try {
+      java.net.InetAddress.getAllByName(host);
+      return "unknown host " + host;
+    } catch (java.net.UnknownHostException u) {
+      return u.getMessage() != null && u.getMessage().startsWith("egress") ? u.getMessage() : "unknown host " + host;
     }
   }
 

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -20,20 +21,31 @@ import java.util.regex.Pattern;
 /**
  * Herald as a real child JVM ({@code Main dev --port 0 --data dir}), on this test's class path. The
  * port comes from the "running at" line. {@link #kill()} is SIGKILL; {@link #restart()} starts a new
- * process on the same data directory.
+ * process on the same data directory,
+ * same mode, environment and JVM flags.
  */
 final class HeraldProcess implements AutoCloseable {
   private static final Pattern RUNNING = Pattern.compile("running at http://127\\.0\\.0\\.1:(\\d+)");
   private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
   private final Path data;
+  private final List<String> args;
+  private final Map<String, String> env;
+  private final List<String> jvmFlags;
   private final Process process;
   private final List<String> output = new CopyOnWriteArrayList<>();
   private final CompletableFuture<Integer> port = new CompletableFuture<>();
 
   private HeraldProcess(Path data) {
+    this(data, List.of("dev", "--port", "0", "--data", data.toString()), Map.of(), List.of());
+  }
+
+  private HeraldProcess(Path data, List<String> args, Map<String, String> env, List<String> jvmFlags) {
     this.data = data;
-    this.process = launch(List.of("dev", "--port", "0", "--data", data.toString()));
+    this.args = List.copyOf(args);
+    this.env = Map.copyOf(env);
+    this.jvmFlags = List.copyOf(jvmFlags);
+    this.process = launch(args, env, jvmFlags);
     Thread.ofPlatform().daemon(true).name("herald-child-output").start(this::drain);
     try {
       port.get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
@@ -47,9 +59,17 @@ final class HeraldProcess implements AutoCloseable {
     return new HeraldProcess(data);
   }
 
+  /**
+   * {@code herald serve --port 0 --data dir} (production mode: egress guard on) with the given
+   * HERALD_* environment and extra JVM flags (e.g. a logback configuration).
+   */
+  static HeraldProcess serve(Path data, Map<String, String> env, List<String> jvmFlags) {
+    return new HeraldProcess(data, List.of("serve", "--port", "0", "--data", data.toString()), env, jvmFlags);
+  }
+
   /** Runs {@code herald <args>} to completion; returns the exit code and the combined output. */
   static Result run(Duration timeout, String... args) {
-    Process p = launch(List.of(args));
+    Process p = launch(List.of(args), Map.of(), List.of());
     try {
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -67,14 +87,17 @@ final class HeraldProcess implements AutoCloseable {
 
   record Result(int exitCode, String output) {}
 
-  private static Process launch(List<String> args) {
+  private static Process launch(List<String> args, Map<String, String> env, List<String> jvmFlags) {
     String java = ProcessHandle.current().info().command().orElseThrow();
     String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
     List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-Duser.timezone=America/Sao_Paulo",
-        "--enable-native-access=ALL-UNNAMED", "-cp", cp, "dev.herald.server.Main"));
+        "--enable-native-access=ALL-UNNAMED"));
+    cmd.addAll(jvmFlags);
+    cmd.addAll(List.of("-cp", cp, "dev.herald.server.Main"));
     cmd.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().keySet().removeIf(k -> k.startsWith("HERALD_")); // the child sees only what the test says
+    pb.environment().putAll(env);
     try {
       return pb.start();
     } catch (IOException e) {
@@ -122,7 +145,7 @@ final class HeraldProcess implements AutoCloseable {
   /** Kills this process if it still runs, then starts a new one on the same data directory. */
   HeraldProcess restart() {
     if (process.isAlive()) kill();
-    return start(data);
+    return new HeraldProcess(data, args, env, jvmFlags);
   }
 
   /** SIGTERM, then waits for the exit; returns the exit code. */

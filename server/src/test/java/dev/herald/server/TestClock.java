@@ -25,4 +25,8 @@ final class TestClock implements InstantSource {
   Instant advance(Duration d) {
     return now.updateAndGet(t -> t.plus(d));
   }
+
+  void move(Duration d) {
+    now.updateAndGet(t -> t.plus(d));
+  }
 }

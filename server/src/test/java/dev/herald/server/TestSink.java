@@ -69,6 +69,7 @@ final class TestSink implements AutoCloseable {
   private final Map<String, Semaphore> permits = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> maxInFlight = new ConcurrentHashMap<>();
+  private final Map<String, byte[]> bodies = new ConcurrentHashMap<>();
 
   private TestSink(HttpServer server) {
     this.server = server;
@@ -137,6 +138,17 @@ final class TestSink implements AutoCloseable {
     return n == null ? 0 : n.get();
   }
 
+  /** Answers every request to {@code path} with this response body (status as scripted). */
+  TestSink respondWith(String path, byte[] body) {
+    bodies.put(path, body);
+    return this;
+  }
+
+  /** The port the sink listens on. */
+  int port() {
+    return server.getAddress().getPort();
+  }
+
   void release(String path) {
     CountDownLatch g = gates.remove(path);
     if (g != null) g.countDown();
@@ -163,8 +175,17 @@ final class TestSink implements AutoCloseable {
       }
       Reply r = scripts.getOrDefault(path, i -> Reply.of(200)).reply(n);
       r.headers().forEach((k, v) -> ex.getResponseHeaders().add(k, v));
-      ex.sendResponseHeaders(r.status(), r.body().length == 0 ? -1 : r.body().length);
-      if (r.body().length > 0) ex.getResponseBody().write(r.body());
+      byte[] reply = bodies.getOrDefault(path, r.body());
+      if (reply.length == 0) {
+        ex.sendResponseHeaders(r.status(), -1);
+      } else {
+        ex.sendResponseHeaders(r.status(), reply.length);
+        try (OutputStream out = ex.getResponseBody()) {
+          out.write(reply);
+        } catch (IOException e) {
+          // the caller stopped reading (it caps what it reads): nothing to record
+        }
+      }
     }
   }
 

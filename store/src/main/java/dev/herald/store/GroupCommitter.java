@@ -99,6 +99,20 @@ public final class GroupCommitter implements AutoCloseable {
 
   private boolean lastDurable = true;
 
+  /**
+   * After a failed commit (e.g. SQLITE_FULL) SQLite may already have rolled the transaction back, so
+   * the driver's rollback fails and never opens the next transaction. Left like that, every later
+   * savepoint would commit on its own while its caller is told it failed, and every commit would fail
+   * with "no transaction is active" until a restart. Open the next transaction here.
+   */
+  private void reopenTransaction() {
+    try (var st = conn.createStatement()) {
+      if (conn.isWrapperFor(org.sqlite.SQLiteConnection.class) && !conn.getAutoCommit()) st.execute("BEGIN");
+    } catch (SQLException alreadyOpen) {
+      // "cannot start a transaction within a transaction": the driver's rollback did reopen it
+    }
+  }
+
   private void commit(List<Op<?>> batch) {
     if (conn == null && !reconnect()) {
       StoreUnavailableException down = new StoreUnavailableException("store unavailable (reconnecting)", null);
@@ -146,6 +160,7 @@ public final class GroupCommitter implements AutoCloseable {
       StoreUnavailableException failure = e instanceof StoreUnavailableException u ? u
           : new StoreUnavailableException("commit failed: " + e.getMessage(), e);
       log.warn("commit of {} writes failed: {}", n, e.getMessage());
+      reopenTransaction();
       for (Op<?> op : batch) op.done().completeExceptionally(failure);
       dropIfBroken();
       return;
