@@ -31,9 +31,13 @@ public final class Maintenance {
 
   public Purged runOnce() {
     long now = clock.millis();
-    return db.writeNow(tx -> new Purged(tx.dedup().purgeExpired(now, BATCH),
-        tx.events().purgeOlderThan(now - logRetention.toMillis(), BATCH),
-        tx.dlq().purgeOlderThan(now - dlqRetention.toMillis(), BATCH)));
+    return db.writeNow(tx -> {
+      // In a cluster one node purges at a time; the others skip this pass.
+      if (!tx.maintenanceLock()) return new Purged(0, 0, 0);
+      return new Purged(tx.dedup().purgeExpired(now, BATCH),
+          tx.events().purgeOlderThan(now - logRetention.toMillis(), BATCH),
+          tx.dlq().purgeOlderThan(now - dlqRetention.toMillis(), BATCH));
+    });
   }
 
   /** True when a batch was full: there is probably more to purge right away. */

@@ -22,6 +22,12 @@ sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
   /** Forces the queue index when reading a queue's head (SQLite's planner otherwise sorts the backlog). */
   String queueIndexHint();
 
+  /**
+   * Takes the cluster-wide maintenance lock for the current transaction, or answers false when another
+   * node holds it (so retention purges run on one node at a time). Always true on SQLite (one node).
+   */
+  boolean tryMaintenanceLock(Connection writer) throws SQLException;
+
   /** Folder under db/migration holding this dialect's Flyway scripts. */
   String migrations();
 
@@ -51,6 +57,10 @@ sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
   String CHANNEL = "herald_new_work";
 
   record Sqlite() implements Dialect {
+    public boolean tryMaintenanceLock(Connection writer) {
+      return true;
+    }
+
     public String queueIndexHint() {
       return "INDEXED BY messages_queue ";
     }
@@ -99,6 +109,18 @@ sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
   }
 
   record Postgres() implements Dialect {
+    /** An arbitrary advisory-lock key reserved for Herald's maintenance. */
+    private static final long MAINTENANCE_LOCK = 0x48455241_4C44L;
+
+    public boolean tryMaintenanceLock(Connection writer) throws SQLException {
+      try (var ps = writer.prepareStatement("SELECT pg_try_advisory_xact_lock(?)")) {
+        ps.setLong(1, MAINTENANCE_LOCK);
+        try (var rs = ps.executeQuery()) {
+          return rs.next() && rs.getBoolean(1);
+        }
+      }
+    }
+
     public String queueIndexHint() {
       return "";
     }

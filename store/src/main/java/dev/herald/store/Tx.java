@@ -66,6 +66,15 @@ public final class Tx {
     return conn;
   }
 
+  /** Whether this transaction holds the maintenance lock (see {@link Dialect#tryMaintenanceLock}). */
+  public boolean maintenanceLock() {
+    try {
+      return dialect().tryMaintenanceLock(connection());
+    } catch (java.sql.SQLException e) {
+      throw new StoreException("taking the maintenance lock", e);
+    }
+  }
+
   Dialect dialect() {
     return dialect;
   }

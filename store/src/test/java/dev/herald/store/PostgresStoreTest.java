@@ -115,6 +115,31 @@ class PostgresStoreTest extends StoreContract {
     }
   }
 
+  @Test
+  void only_one_node_at_a_time_holds_the_maintenance_lock() throws Exception {
+    String url = freshSchemaUrl();
+    try (Db a = Db.open(url, new Db.Options(2, 1000, null)); Db b = Db.open(url, new Db.Options(2, 1000, null))) {
+      java.util.concurrent.CountDownLatch aHolds = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.CountDownLatch bAsked = new java.util.concurrent.CountDownLatch(1);
+      var first = a.write(tx -> {
+        boolean got = tx.maintenanceLock();
+        aHolds.countDown();
+        try {
+          bAsked.await(10, TimeUnit.SECONDS); // keep a's transaction (and its lock) open meanwhile
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return got;
+      });
+      assertThat(aHolds.await(10, TimeUnit.SECONDS)).isTrue();
+      boolean bGot = b.writeNow(tx -> tx.maintenanceLock());
+      bAsked.countDown();
+      assertThat(first.join()).isTrue();
+      assertThat(bGot).as("the other node skips its pass").isFalse();
+      assertThat((boolean) b.writeNow(tx -> tx.maintenanceLock())).as("released at commit").isTrue();
+    }
+  }
+
   private String freshSchemaUrl() {
     // reuse this test's schema: the contract's store already migrated it
     return BASE + "&currentSchema=" + schema;
