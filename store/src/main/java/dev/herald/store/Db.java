@@ -41,6 +41,15 @@ public final class Db implements AutoCloseable {
     }
   }
 
+  /**
+   * A node frozen in the middle of a write transaction (SIGSTOP, a VM pause) would keep its row locks,
+   * and the other nodes' lease reaper skips locked rows. The server ends such a session instead; the
+   * node reconnects when it wakes up. Our transactions never sit idle for anywhere near this long.
+   */
+  private static final String IDLE_IN_TX_LIMIT = "SET idle_in_transaction_session_timeout = '15s'";
+  /** Waiting on a row another (maybe frozen) node holds fails after this, instead of stalling the writer. */
+  private static final String LOCK_WAIT_LIMIT = "SET lock_timeout = '5s'";
+
   private final Connection writer;
   private final GroupCommitter committer;
   private final BlockingQueue<Reader> readers; // SQLite
@@ -67,6 +76,8 @@ public final class Db implements AutoCloseable {
       Connection c = pgUrl.connect();
       try (Statement s = c.createStatement()) {
         s.execute("SET synchronous_commit = on");
+        s.execute(IDLE_IN_TX_LIMIT);
+        s.execute(LOCK_WAIT_LIMIT);
       }
       return c;
     };
@@ -143,6 +154,8 @@ public final class Db implements AutoCloseable {
       Connection writer = url.connect();
       try (Statement s = writer.createStatement()) {
         s.execute("SET synchronous_commit = on"); // a 2xx is only sent for what is on disk
+        s.execute(IDLE_IN_TX_LIMIT);
+        s.execute(LOCK_WAIT_LIMIT);
       }
       writer.setAutoCommit(false);
       return new Db(new Dialect.Postgres(), writer, null, pool, url, o);
