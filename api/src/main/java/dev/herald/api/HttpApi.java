@@ -16,7 +16,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -220,9 +219,5 @@ public final class HttpApi implements AutoCloseable {
   @Override
   public void close() {
     if (server != null) server.stop();
-  }
-
-  static List<String> list(String... v) {
-    return new ArrayList<>(List.of(v));
   }
 }

@@ -37,7 +37,7 @@ public final class Schedules {
   }
 
   public List<Schedule> all() {
-    return list("SELECT " + COLUMNS + " FROM schedules ORDER BY created_at, id", -1);
+    return list("SELECT " + COLUMNS + " FROM schedules ORDER BY created_at, id");
   }
 
   /** Unpaused schedules whose next slot is at or before {@code now}. */
@@ -139,7 +139,7 @@ public final class Schedules {
     }
   }
 
-  private List<Schedule> list(String sql, int unused) {
+  private List<Schedule> list(String sql) {
     try {
       return read(tx.prepare(sql));
     } catch (SQLException e) {

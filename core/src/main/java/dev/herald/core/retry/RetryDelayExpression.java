@@ -27,7 +27,7 @@ public final class RetryDelayExpression {
     if (source == null || source.isBlank()) throw new ValidationException("Upstash-Retry-Delay: empty expression");
     if (source.length() > MAX_LENGTH) throw new ValidationException("Upstash-Retry-Delay: expression longer than " + MAX_LENGTH);
     Parser p = new Parser(source);
-    Node n = p.expression(0);
+    Node n = p.expression();
     p.skipSpace();
     if (p.pos != source.length()) throw p.error("unexpected '" + source.charAt(p.pos) + "'");
     return new RetryDelayExpression(source, n);
@@ -112,7 +112,7 @@ public final class RetryDelayExpression {
       while (pos < s.length() && s.charAt(pos) == ' ') pos++;
     }
 
-    Node expression(int unused) {
+    Node expression() {
       if (++depth > MAX_DEPTH) throw error("nested too deeply");
       Node left = term();
       while (true) {
@@ -151,7 +151,7 @@ public final class RetryDelayExpression {
       }
       if (c == '(') {
         pos++;
-        Node n = expression(0);
+        Node n = expression();
         expect(')');
         return n;
       }
@@ -178,11 +178,11 @@ public final class RetryDelayExpression {
       if (!FUNCTIONS.contains(w)) throw error("unknown name '" + w + "'");
       expect('(');
       List<Node> args = new java.util.ArrayList<>();
-      args.add(expression(0));
+      args.add(expression());
       skipSpace();
       if (pos < s.length() && s.charAt(pos) == ',') {
         pos++;
-        args.add(expression(0));
+        args.add(expression());
       }
       expect(')');
       int want = switch (w) { case "pow", "min", "max" -> 2; default -> 1; };
