@@ -44,6 +44,13 @@ public final class Dispatcher implements NewWork, AutoCloseable {
   private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
   private static final long SHARED_RESCAN_MS = 2000;
   private static final int REAP_BATCH = 500;
+  /** How soon a message held back by another node's use of its flow-control key is looked at again. */
+  private static final long FLOW_RECHECK_MS = 250;
+
+  private static Messages.Due withDue(Messages.Due d, long dueAt) {
+    return new Messages.Due(d.id(), dueAt, d.queueName(), d.started(), d.flowKey(), d.flowParallelism(), d.flowRate(),
+        d.flowPeriodSeconds());
+  }
 
   /** Dispatcher settings. */
   public record Settings(Duration lookahead, int indexCapacity, int concurrency, Duration leaseMargin) {}
@@ -218,12 +225,18 @@ public final class Dispatcher implements NewWork, AutoCloseable {
     long leaseMillis = settings.leaseMargin().toMillis();
     // Relaxed: a claim lost to a power cut only means the message is attempted again.
     Map<String, Message> claimed;
+    java.util.Set<String> deferred = java.util.concurrent.ConcurrentHashMap.newKeySet();
     try {
       claimed = db.writeRelaxed(tx -> {
         Map<String, Message> out = new HashMap<>();
+        deferred.clear(); // the writer may replay this work
         for (Messages.Due d : ready) {
-          // In a cluster the local queue gate only knows this node's work; the database has the last word.
+          // In a cluster the local gates only know this node's work; the database has the last word.
           if (shared && d.queueName() != null && !d.started() && !tx.messages().queueHasRoom(d.queueName())) continue;
+          if (shared && d.flowKey() != null && !tx.messages().flowKeyAllows(d, now)) {
+            deferred.add(d.id());
+            continue;
+          }
           tx.messages().claim(d.id(), lease, now, leaseMillis).ifPresent(m -> {
             out.put(m.id(), m);
             EventLog.append(tx, now, m, "ACTIVE", null);
@@ -244,9 +257,11 @@ public final class Dispatcher implements NewWork, AutoCloseable {
     int startedNow = 0;
     for (Messages.Due d : ready) {
       Message m = claimed.get(d.id());
-      if (m == null) { // cancelled or already taken: give its slots back
+      if (m == null) { // cancelled, already taken, or over a cluster-wide limit: give its slots back
         if (d.flowKey() != null) flows.ended(d.flowKey());
         if (d.queueName() != null) queues.release(d.queueName(), d.id());
+        // over the key's cluster-wide limit: look again shortly (a queued one comes back through its queue)
+        if (deferred.contains(d.id()) && (d.queueName() == null || d.started())) index.add(withDue(d, now + FLOW_RECHECK_MS));
         continue;
       }
       permits.acquireUninterruptibly();

@@ -117,6 +117,23 @@ class ClusterSharedLimitsTest {
   }
 
   @Test
+  void flow_control_parallelism_holds_across_three_nodes() throws Exception {
+    startNodes(3, InstantSource.system());
+    hold = new CountDownLatch(1);
+    for (int i = 0; i < 6; i++) {
+      HttpResponse<String> r = call(i % 3, "POST", "/v2/publish/" + sinkUrl("/f" + i), "f" + i,
+          "Upstash-Flow-Control-Key", "shared-key", "Upstash-Flow-Control-Value", "parallelism=1");
+      assertThat(r.statusCode()).isEqualTo(200);
+    }
+    await().atMost(Duration.ofSeconds(60)).until(() -> inFlight.get() == 1);
+    for (int round = 0; round < 3; round++) for (App a : nodes) a.dispatcher().runOnce();
+    assertThat(maxInFlight.get()).as("one key, parallelism 1, three nodes").isEqualTo(1);
+    hold.countDown();
+    await().atMost(Duration.ofSeconds(90)).until(() -> received.size() == 6);
+    assertThat(maxInFlight.get()).isEqualTo(1);
+  }
+
+  @Test
   void a_cron_slot_fires_once_across_three_nodes() throws Exception {
     MovableClock clock = new MovableClock();
     clock.set(Instant.parse("2030-01-01T00:00:30Z"));

@@ -19,6 +19,9 @@ sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
    */
   String lockQueueSql();
 
+  /** Reads a flow-control key's rate window, locking its row until commit where the database can. */
+  String lockFlowKeySql();
+
   /** Forces the queue index when reading a queue's head (SQLite's planner otherwise sorts the backlog). */
   String queueIndexHint();
 
@@ -67,6 +70,10 @@ sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
 
     public String lockQueueSql() {
       return "SELECT parallelism, paused FROM queues WHERE name = ?"; // one writer: already serialized
+    }
+
+    public String lockFlowKeySql() {
+      return "SELECT window_start, started FROM flow_keys WHERE flow_key = ?";
     }
 
     public String migrations() {
@@ -127,6 +134,10 @@ sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
 
     public String lockQueueSql() {
       return "SELECT parallelism, paused FROM queues WHERE name = ? FOR UPDATE";
+    }
+
+    public String lockFlowKeySql() {
+      return "SELECT window_start, started FROM flow_keys WHERE flow_key = ? FOR UPDATE";
     }
 
     public String migrations() {

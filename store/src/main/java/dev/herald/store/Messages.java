@@ -276,6 +276,54 @@ public final class Messages {
     }
   }
 
+  /**
+   * Whether a message of flow-control key {@code d.flowKey()} may start at {@code now}, judged by the
+   * database across every node: fewer than its parallelism ACTIVE, and room in the current rate window
+   * (which this call then counts). Locks the key's row until the transaction ends (PostgreSQL).
+   */
+  public boolean flowKeyAllows(Due d, long now) {
+    try {
+      PreparedStatement ensure = tx.prepare(
+          "INSERT INTO flow_keys (flow_key, window_start, started) VALUES (?, 0, 0) ON CONFLICT (flow_key) DO NOTHING");
+      ensure.setString(1, d.flowKey());
+      ensure.executeUpdate();
+      PreparedStatement lock = tx.prepare(tx.dialect().lockFlowKeySql());
+      lock.setString(1, d.flowKey());
+      long windowStart;
+      int started;
+      try (ResultSet rs = lock.executeQuery()) {
+        rs.next();
+        windowStart = rs.getLong(1);
+        started = rs.getInt(2);
+      }
+      if (d.flowParallelism() > 0) {
+        PreparedStatement active = tx.prepare(
+            "SELECT count(*) FROM messages WHERE flow_key = ? AND state = 'ACTIVE' AND flow_key IS NOT NULL");
+        active.setString(1, d.flowKey());
+        try (ResultSet rs = active.executeQuery()) {
+          rs.next();
+          if (rs.getLong(1) >= d.flowParallelism()) return false;
+        }
+      }
+      if (d.flowRate() > 0) {
+        long periodMs = Math.max(1, d.flowPeriodSeconds()) * 1000;
+        if (now >= windowStart + periodMs) {
+          windowStart = now;
+          started = 0;
+        }
+        if (started >= d.flowRate()) return false;
+        PreparedStatement count = tx.prepare("UPDATE flow_keys SET window_start = ?, started = ? WHERE flow_key = ?");
+        count.setLong(1, windowStart);
+        count.setInt(2, started + 1);
+        count.setString(3, d.flowKey());
+        count.executeUpdate();
+      }
+      return true;
+    } catch (SQLException e) {
+      throw new StoreException("checking flow-control key " + d.flowKey(), e);
+    }
+  }
+
   /** Messages of a queue not finished yet (its lag). */
   public long countInQueue(String queue) {
     PreparedStatement ps = tx.prepare("SELECT count(*) FROM messages WHERE queue_name = ?");

@@ -114,3 +114,11 @@ CREATE TABLE schedules (
   body          BYTEA NOT NULL
 );
 CREATE INDEX schedules_due ON schedules (paused, next_fire_at);
+
+-- Cluster-wide flow-control rate windows (the parallelism count comes from ACTIVE messages).
+CREATE TABLE flow_keys (
+  flow_key      TEXT PRIMARY KEY,
+  window_start  BIGINT NOT NULL,
+  started       INTEGER NOT NULL
+);
+CREATE INDEX messages_flow_active ON messages (flow_key) WHERE state = 'ACTIVE' AND flow_key IS NOT NULL;
