@@ -148,7 +148,8 @@ sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
       return """
           UPDATE messages SET state = 'ACTIVE', lease_token = ?,
             lease_until = coalesce(?::bigint, (extract(epoch FROM now()) * 1000)::bigint) + ?
-          WHERE id = ? AND state = 'PENDING' AND due_at <= ?
+          WHERE id = (SELECT id FROM messages WHERE id = ? AND state = 'PENDING' AND due_at <= ?
+                      FOR UPDATE SKIP LOCKED)
           RETURNING\s""" + MessageCodec.COLUMNS;
     }
 
