@@ -13,7 +13,8 @@ import java.util.Map;
  * message field does not need a migration. The body stays a BLOB, byte for byte.
  */
 final class MessageCodec {
-  /** The JSON part. Field names are stable: they are on disk. */
+  /** The JSON part. Field names are stable: they are on disk. Null and empty fields are left out (smaller rows). */
+  @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_EMPTY)
   record Spec(
       String endpointName, String method, Map<String, List<String>> headers, int maxRetries,
       String retryDelayExpression, Long timeoutMillis, String callback, Map<String, List<String>> callbackConfig,
