@@ -50,7 +50,7 @@ final class LogsResource {
       long from = at;
       List<Events.Event> batch = db.read(tx -> tx.events().list(f, from, 500));
       for (Events.Event e : batch) {
-        if (out.size() < want && urlMatches(e.url(), hosts, paths)) out.add(e);
+        if (out.size() < want && dev.herald.engine.UrlFilter.matches(e.url(), hosts, paths)) out.add(e);
       }
       if (batch.size() < 500) break;
       at = batch.get(batch.size() - 1).id();
@@ -58,14 +58,6 @@ final class LogsResource {
     return out;
   }
 
-  private static boolean urlMatches(String url, List<String> hosts, List<String> paths) {
-    try {
-      java.net.URI u = java.net.URI.create(url);
-      return (hosts.isEmpty() || hosts.contains(u.getHost())) && (paths.isEmpty() || paths.contains(u.getRawPath()));
-    } catch (IllegalArgumentException | NullPointerException e) {
-      return false;
-    }
-  }
 
   /** Cursors are entry ids; a plain millisecond timestamp (the SDK docs' seed) means "from the start". */
   private static long cursor(String raw) {

@@ -1,6 +1,5 @@
 package dev.herald.api;
 
-import dev.herald.core.message.Headers;
 import dev.herald.core.message.Message;
 import dev.herald.core.message.Redaction;
 import java.nio.ByteBuffer;
@@ -9,7 +8,6 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /** The message object of spec 4.1 (also the base of DLQ entries), with redaction applied. */
@@ -24,16 +22,16 @@ final class MessageView {
     if (m.topicName() != null) o.put("topicName", m.topicName());
     if (m.endpointName() != null) o.put("endpointName", m.endpointName());
     o.put("method", m.method());
-    o.put("header", headers(m.headers(), r));
+    o.put("header", r.apply(m.headers()));
     putBody(o, m.body(), r.body());
     o.put("maxRetries", m.maxRetries());
     o.put("notBefore", m.notBefore().toEpochMilli());
     o.put("createdAt", m.createdAt().toEpochMilli());
     if (m.callback() != null) o.put("callback", m.callback());
     if (m.failureCallback() != null) o.put("failureCallback", m.failureCallback());
-    if (m.callback() != null && !m.callbackConfig().isEmpty()) o.put("callbackHeader", headers(m.callbackConfig(), r));
+    if (m.callback() != null && !m.callbackConfig().isEmpty()) o.put("callbackHeader", r.apply(m.callbackConfig()));
     if (m.failureCallback() != null && !m.failureCallbackConfig().isEmpty()) {
-      o.put("failureCallbackHeader", headers(m.failureCallbackConfig(), r));
+      o.put("failureCallbackHeader", r.apply(m.failureCallbackConfig()));
     }
     if (m.queueName() != null) o.put("queueName", m.queueName());
     if (m.scheduleId() != null) o.put("scheduleId", m.scheduleId());
@@ -54,10 +52,6 @@ final class MessageView {
     if (m.retryDelayExpression() != null) o.put("retryDelayExpression", m.retryDelayExpression());
     if (m.timeoutMillis() != null) o.put("timeout", m.timeoutMillis() / 1000);
     return o;
-  }
-
-  static Map<String, List<String>> headers(Headers h, Redaction r) {
-    return r.apply(h);
   }
 
   /** {@code body} when the bytes are UTF-8, else {@code bodyBase64} (spec 4.1). */

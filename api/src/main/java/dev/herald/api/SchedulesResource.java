@@ -90,16 +90,16 @@ final class SchedulesResource {
     v.put("destination", s.destination());
     v.put("createdAt", s.createdAt());
     v.put("method", o.method());
-    if (!o.headers().isEmpty()) v.put("header", MessageView.headers(o.headers(), r));
+    if (!o.headers().isEmpty()) v.put("header", r.apply(o.headers()));
     MessageView.putBody(v, s.body(), r.body());
     v.put("retries", o.retries());
     if (o.delay() != null) v.put("delay", o.delay().toSeconds());
     if (o.timeout() != null) v.put("timeout", o.timeout().toSeconds());
     if (o.callback() != null) v.put("callback", o.callback());
     if (o.failureCallback() != null) v.put("failureCallback", o.failureCallback());
-    if (o.callback() != null && !o.callbackConfig().isEmpty()) v.put("callbackHeader", MessageView.headers(o.callbackConfig(), r));
+    if (o.callback() != null && !o.callbackConfig().isEmpty()) v.put("callbackHeader", r.apply(o.callbackConfig()));
     if (o.failureCallback() != null && !o.failureCallbackConfig().isEmpty()) {
-      v.put("failureCallbackHeader", MessageView.headers(o.failureCallbackConfig(), r));
+      v.put("failureCallbackHeader", r.apply(o.failureCallbackConfig()));
     }
     if (s.callerIp() != null) {
       v.put("callerIP", s.callerIp());

@@ -4,7 +4,6 @@ import dev.herald.core.message.Message;
 import dev.herald.store.Db;
 import java.time.InstantSource;
 import dev.herald.store.Messages;
-import java.net.URI;
 import java.util.List;
 import java.util.Optional;
 
@@ -43,7 +42,7 @@ public final class MessageService {
       List<Message> batch = db.read(tx -> tx.messages().matching(f, from, 500));
       if (batch.isEmpty()) return total;
       after = batch.get(batch.size() - 1).id();
-      List<String> ids = batch.stream().filter(m -> matchesUrl(m.url(), h, p)).map(Message::id).toList();
+      List<String> ids = batch.stream().filter(m -> UrlFilter.matches(m.url(), h, p)).map(Message::id).toList();
       long now = clock.millis();
       total += db.write(tx -> {
         int n = 0;
@@ -63,15 +62,6 @@ public final class MessageService {
     }
   }
 
-  private static boolean matchesUrl(String url, List<String> hosts, List<String> paths) {
-    if (hosts.isEmpty() && paths.isEmpty()) return true;
-    try {
-      URI u = URI.create(url);
-      return (hosts.isEmpty() || hosts.contains(u.getHost())) && (paths.isEmpty() || paths.contains(u.getRawPath()));
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
-  }
 
   /** Cancels one message; false when there is no such pending message. An attempt in flight may still land. */
   public boolean cancel(String id) {

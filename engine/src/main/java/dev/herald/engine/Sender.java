@@ -90,9 +90,6 @@ public final class Sender {
       return new Outcome.NoResponse("connect timeout");
     } catch (HttpTimeoutException e) {
       return new Outcome.NoResponse("timeout after " + timeout.toMillis() + "ms");
-    } catch (java.net.UnknownHostException e) {
-      return new Outcome.NoResponse(e.getMessage() != null && e.getMessage().startsWith("egress")
-          ? e.getMessage() : "unknown host " + uri.getHost());
     } catch (IOException e) {
       if (unresolved(e)) return new Outcome.NoResponse(whyUnresolved(uri.getHost()));
       return new Outcome.NoResponse(describe(e));
