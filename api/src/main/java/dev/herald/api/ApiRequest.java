@@ -54,6 +54,14 @@ public final class ApiRequest {
 
   void pathVars(Map<String, String> vars) { this.pathVars = vars; }
 
+  /** The same request with its body read (authentication and routing happen before the body is read). */
+  ApiRequest withBody(byte[] body) {
+    ApiRequest r = new ApiRequest(method, rawPath, rawQuery, headers, body, callerIp);
+    r.pathVars = pathVars;
+    r.query = query;
+    return r;
+  }
+
   public String pathVar(String name) { return pathVars.get(name); }
 
   /** Decoded query parameters; repeated keys and comma-separated values both become lists (spec 1.6). */

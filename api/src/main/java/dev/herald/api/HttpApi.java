@@ -131,8 +131,7 @@ public final class HttpApi implements AutoCloseable {
     if (found.authenticated() && !auth.allows(peek)) throw new ApiException(401, "unauthorized");
     long reserved = reserve(req);
     try {
-      ApiRequest full = new ApiRequest(peek.method(), rawPath, rawQuery, headers, readBody(req), ip);
-      routes.match(full); // sets path variables on the full request
+      ApiRequest full = peek.withBody(readBody(req)); // keeps the path variables of the match
       return found.handler().apply(full);
     } finally {
       inflightBytes.addAndGet(-reserved);
