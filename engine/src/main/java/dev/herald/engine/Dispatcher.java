@@ -450,6 +450,8 @@ public final class Dispatcher implements NewWork, AutoCloseable {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } finally {
+      sender.close(); // the dispatcher owns the sender it was given: no attempt starts after this
     }
   }
 }

@@ -55,7 +55,8 @@ public final class App implements AutoCloseable {
       EgressGuard egress = new EgressGuard(c.egress().allowPrivate(), c.egress().allow(), storeHosts(c));
       EgressGuard.install(egress);
       Sender sender = new Sender(signer, egress, clock,
-          new Sender.Settings(c.delivery().connectTimeout(), c.limits().maxAttemptTimeout(), c.limits().maxResponseBytes()));
+          new Sender.Settings(c.delivery().connectTimeout(), c.limits().maxAttemptTimeout(), c.limits().maxResponseBytes(),
+              c.delivery().concurrency()));
       Dispatcher dispatcher = new Dispatcher(db, sender, Dispatcher.outcomes(parser, ids, c.limits().maxResponseBytes()), clock,
           new Dispatcher.Settings(c.delivery().lookahead(), c.delivery().indexCapacity(), c.delivery().concurrency(),
               c.limits().maxAttemptTimeout().plus(c.delivery().leaseMargin())));
