@@ -29,11 +29,24 @@ public final class Auth {
     return ok;
   }
 
-  private static byte[] sha256(String s) {
+  private static final MessageDigest SHA256 = newSha256();
+
+  private static MessageDigest newSha256() {
     try {
-      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** One digest per request: cloning a prototype skips getInstance's provider lookup (it showed in profiles). */
+  private static byte[] sha256(String s) {
+    MessageDigest md;
+    try {
+      md = (MessageDigest) SHA256.clone();
+    } catch (CloneNotSupportedException e) {
+      md = newSha256();
+    }
+    return md.digest(s.getBytes(StandardCharsets.UTF_8));
   }
 }

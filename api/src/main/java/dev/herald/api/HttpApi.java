@@ -162,6 +162,12 @@ public final class HttpApi implements AutoCloseable {
     if (declared > limits.maxBodyBytes()) throw tooLarge();
     if (!req.content().hasEntity()) return new byte[0];
     try (InputStream in = req.content().inputStream()) {
+      if (declared >= 0) { // one array of the declared size (readNBytes(max) allocates 16 KiB buffers)
+        byte[] b = new byte[(int) declared];
+        int n = in.readNBytes(b, 0, b.length);
+        if (n < b.length) throw new ApiException(400, "could not read request body");
+        return b;
+      }
       byte[] b = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limits.maxBodyBytes() + 1));
       if (b.length > limits.maxBodyBytes()) throw tooLarge();
       return b;

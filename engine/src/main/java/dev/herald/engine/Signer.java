@@ -8,7 +8,6 @@ import java.time.Instant;
 import java.util.Base64;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Makes the Upstash-Signature JWT (spec 5.9): HS256 with the current key's UTF-8 bytes as secret,
@@ -17,7 +16,6 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class Signer {
   private static final String HEADER = b64url("{\"alg\":\"HS256\",\"typ\":\"JWT\"}".getBytes(StandardCharsets.UTF_8));
-  private static final JsonMapper JSON = JsonMapper.builder().build();
   private final SigningKeys keys;
   private final Ids ids;
 
@@ -30,7 +28,9 @@ public final class Signer {
     long iat = now.getEpochSecond();
     // The claims are built by hand (only sub needs escaping); a JSON tree per attempt showed in profiles.
     StringBuilder claims = new StringBuilder(256)
-        .append("{\"iss\":\"Upstash\",\"sub\":").append(JSON.writeValueAsString(url))
+        .append("{\"iss\":\"Upstash\",\"sub\":");
+    jsonString(claims, url);
+    claims
         .append(",\"exp\":").append(iat + 300)
         .append(",\"nbf\":0,\"iat\":").append(iat)
         .append(",\"jti\":\"").append(ids.jwt(now))
@@ -65,13 +65,45 @@ public final class Signer {
     }
   }
 
-  /** base64url of SHA-256, with '=' padding as QStash sends it. */
-  public static String sha256Base64Url(byte[] body) {
+  private static final MessageDigest SHA256 = sha256();
+
+  private static MessageDigest sha256() {
     try {
-      return Base64.getUrlEncoder().encodeToString(MessageDigest.getInstance("SHA-256").digest(body));
+      return MessageDigest.getInstance("SHA-256");
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** base64url of SHA-256, with '=' padding as QStash sends it. */
+  public static String sha256Base64Url(byte[] body) {
+    MessageDigest md;
+    try {
+      md = (MessageDigest) SHA256.clone(); // getInstance's provider lookup showed in profiles; a clone does not
+    } catch (CloneNotSupportedException e) {
+      md = sha256();
+    }
+    return Base64.getUrlEncoder().encodeToString(md.digest(body));
+  }
+
+  /** Appends {@code s} as a JSON string (RFC 8259: quote, backslash and control characters escaped). */
+  static void jsonString(StringBuilder out, String s) {
+    out.append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"' -> out.append("\\\"");
+        case '\\' -> out.append("\\\\");
+        case '\n' -> out.append("\\n");
+        case '\r' -> out.append("\\r");
+        case '\t' -> out.append("\\t");
+        default -> {
+          if (c < 0x20) out.append(String.format("\\u%04x", (int) c));
+          else out.append(c);
+        }
+      }
+    }
+    out.append('"');
   }
 
   private static String b64url(byte[] b) {

@@ -47,5 +47,19 @@ public final class Ids {
 
   public String schedule(Instant now) { return next("scd_", now); }
 
-  public String jwt(Instant now) { return next("jwt_", now); }
+  /**
+   * A JWT id (jti): unique, time-prefixed, but not ordered, so it takes no lock and no SecureRandom
+   * call (one is made per delivery attempt).
+   */
+  public String jwt(Instant now) {
+    long ms = now.toEpochMilli();
+    java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+    long h = r.nextLong() & LOW_MASK;
+    long l = r.nextLong() & LOW_MASK;
+    char[] out = new char[26];
+    for (int i = 9; i >= 0; i--) { out[i] = ALPHABET[(int) (ms & 31)]; ms >>>= 5; }
+    for (int i = 17; i >= 10; i--) { out[i] = ALPHABET[(int) (h & 31)]; h >>>= 5; }
+    for (int i = 25; i >= 18; i--) { out[i] = ALPHABET[(int) (l & 31)]; l >>>= 5; }
+    return "jwt_" + new String(out);
+  }
 }
