@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * by a semaphore; all writes go through the group committer. The gates and the index have their own
  * monitors and are never held while calling each other.
  */
-public final class Dispatcher implements NewWork, AutoCloseable {
+public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
   private static final int SCAN_BATCH = 5000;
   private static final long QUEUE_SCAN_MS = 500;
@@ -139,6 +139,41 @@ public final class Dispatcher implements NewWork, AutoCloseable {
 
   public FlowControlView flowControl() {
     return new FlowControlView(flows, this::signal);
+  }
+
+  private final String leasePrefix = "direct-" + UUID.randomUUID() + "-";
+  private final AtomicLong leaseSeq = new AtomicLong();
+
+  @Override
+  public int reserve(int n) {
+    if (shared || !running) return 0;
+    int got = 0;
+    while (got < n && permits.tryAcquire()) got++;
+    return got;
+  }
+
+  @Override
+  public void release(int n) {
+    if (n > 0) permits.release(n);
+  }
+
+  @Override
+  public String lease() {
+    return leasePrefix + leaseSeq.incrementAndGet();
+  }
+
+  @Override
+  public long leaseUntil(long nowMs) {
+    return nowMs + settings.leaseMargin().toMillis();
+  }
+
+  @Override
+  public void start(Message m, String lease) {
+    if (!running) { // stopping: the row stays ACTIVE and the next start-up recovers it
+      permits.release();
+      return;
+    }
+    Thread.ofVirtual().name("attempt-", 0).start(() -> attempt(m, lease));
   }
 
   @Override

@@ -30,6 +30,9 @@ public final class PublishService {
   private final MessageFactory factory;
   private final Duration dedupWindow;
   private volatile NewWork newWork = due -> {};
+  private volatile DirectStart direct;
+  /** At most this many messages of one publish start directly; the rest go through the dispatcher. */
+  private static final int MAX_DIRECT = 64;
 
   public PublishService(Db db, InstantSource clock, Ids ids, Duration dedupWindow) {
     this.db = db;
@@ -42,6 +45,31 @@ public final class PublishService {
     this.newWork = listener;
   }
 
+  /** Lets messages due now start their attempt straight after the publish commit ({@link DirectStart}). */
+  public void directStart(DirectStart starter) {
+    this.direct = starter;
+  }
+
+  /** The direct starts of one publish: slots reserved before the transaction, messages stored ACTIVE in it. */
+  static final class Direct {
+    final int slots;
+    final String lease;
+    final long leaseUntil;
+    final List<Message> started = new ArrayList<>();
+
+    Direct(int slots, String lease, long leaseUntil) {
+      this.slots = slots;
+      this.lease = lease;
+      this.leaseUntil = leaseUntil;
+    }
+
+    boolean take(Message m, long nowMs) {
+      if (started.size() >= slots || !DirectStart.eligible(m, nowMs)) return false;
+      started.add(m);
+      return true;
+    }
+  }
+
   /**
    * Publishes every request in one transaction (one fsync); the future completes after the commit.
    * URL groups are resolved inside the transaction, so a fan-out sees one consistent endpoint list.
@@ -50,10 +78,24 @@ public final class PublishService {
     Instant now = clock.instant();
     long nowMs = now.toEpochMilli();
     List<Messages.Due> dues = new ArrayList<>();
+    DirectStart starter = direct;
+    int want = starter == null ? 0 : (int) Math.min(MAX_DIRECT, requests.stream().filter(PublishRequest::isUrl).count());
+    int slots = want == 0 ? 0 : starter.reserve(want);
+    Direct d = slots == 0 ? null : new Direct(slots, starter.lease(), starter.leaseUntil(nowMs));
     return db.write(tx -> {
+      dues.clear(); // the writer may run this work again (when another write of its batch failed)
+      if (d != null) d.started.clear();
       List<PublishOutcome> out = new ArrayList<>(requests.size());
-      for (PublishRequest r : requests) out.add(publishOne(tx, r, now, nowMs, dues));
+      for (PublishRequest r : requests) out.add(publishOne(tx, r, now, nowMs, dues, d));
       return out;
+    }).whenComplete((out, err) -> {
+      if (d == null) return;
+      if (err != null) {
+        starter.release(d.slots);
+        return;
+      }
+      starter.release(d.slots - d.started.size());
+      for (Message m : d.started) starter.start(m, d.lease);
     }).thenApply(out -> {
       dues.forEach(newWork::created);
       return out;
@@ -62,6 +104,10 @@ public final class PublishService {
 
   /** Publishes inside the caller's transaction (schedules use this while firing a slot). */
   PublishOutcome publishOne(Tx tx, PublishRequest r, Instant now, long nowMs, List<Messages.Due> dues) {
+    return publishOne(tx, r, now, nowMs, dues, null);
+  }
+
+  private PublishOutcome publishOne(Tx tx, PublishRequest r, Instant now, long nowMs, List<Messages.Due> dues, Direct d) {
     List<Publication> pubs = new ArrayList<>();
     if (r.isUrl()) {
       pubs.add(new Publication(r.destination(), null, null, r.queueName(), r.scheduleId(), r.options(), r.body(), r.callerIp()));
@@ -86,8 +132,14 @@ public final class PublishService {
         }
         tx.dedup().put(key, m.id(), nowMs + dedupWindow.toMillis());
       }
-      insert(tx, m, nowMs);
-      dues.add(Messages.Due.of(m, m.notBefore().toEpochMilli(), false));
+      if (d != null && d.take(m, nowMs)) {
+        tx.messages().insertClaimed(m, m.notBefore().toEpochMilli(), d.lease, d.leaseUntil);
+        EventLog.append(tx, nowMs, m, "CREATED", null);
+        EventLog.append(tx, nowMs, m, "ACTIVE", null);
+      } else {
+        insert(tx, m, nowMs);
+        dues.add(Messages.Due.of(m, m.notBefore().toEpochMilli(), false));
+      }
       results.add(new PublishResult(m.id(), m.url(), false));
     }
     return new PublishOutcome.Accepted(results, !r.isUrl());

@@ -62,6 +62,7 @@ public final class App implements AutoCloseable {
               c.limits().maxAttemptTimeout().plus(c.delivery().leaseMargin())));
       PublishService publisher = new PublishService(db, clock, ids, c.retention().dedupWindow());
       publisher.onNewWork(dispatcher);
+      publisher.directStart(dispatcher);
       MessageService messages = new MessageService(db, clock);
       DlqService dlq = new DlqService(db, clock, ids);
       dlq.onNewWork(dispatcher);

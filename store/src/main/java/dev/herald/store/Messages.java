@@ -76,30 +76,49 @@ public final class Messages {
   }
 
   public void insert(Message m, long dueAt) {
+    insert(m, dueAt, null, 0);
+  }
+
+  /**
+   * Inserts a message that is already claimed (ACTIVE under {@code lease} until {@code leaseUntil}): a
+   * message due now that its publisher hands straight to an attempt. A crash before the result is
+   * recorded leaves an ACTIVE row, which start-up recovery treats like any attempt cut short.
+   */
+  public void insertClaimed(Message m, long dueAt, String lease, long leaseUntil) {
+    insert(m, dueAt, lease, leaseUntil);
+  }
+
+  private void insert(Message m, long dueAt, String lease, long leaseUntil) {
     PreparedStatement ps = tx.prepare("""
         INSERT INTO messages (id, state, due_at, retried, crashes, created_at, url, topic_name, queue_name,
-          schedule_id, labels, caller_ip, flow_key, spec, body, flow_parallelism, flow_rate, flow_period)
-        VALUES (?, 'PENDING', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""");
+          schedule_id, labels, caller_ip, flow_key, spec, body, flow_parallelism, flow_rate, flow_period,
+          lease_token, lease_until)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""");
     try {
-      ps.setString(1, m.id());
-      ps.setLong(2, dueAt);
-      ps.setInt(3, m.retried());
-      ps.setInt(4, m.crashes());
-      ps.setLong(5, m.createdAt().toEpochMilli());
-      ps.setString(6, m.url());
-      ps.setString(7, m.topicName());
-      ps.setString(8, m.queueName());
-      ps.setString(9, m.scheduleId());
-      ps.setString(10, MessageCodec.labels(m.labels()));
-      ps.setString(11, m.callerIp());
-      ps.setString(12, m.flowControlKey());
-      ps.setBytes(13, MessageCodec.spec(m));
-      ps.setBytes(14, m.body());
-      ps.setInt(15, m.flowParallelism());
-      ps.setInt(16, m.flowRate());
-      ps.setLong(17, m.flowPeriodSeconds());
+      int i = 0;
+      ps.setString(++i, m.id());
+      ps.setString(++i, lease == null ? "PENDING" : "ACTIVE");
+      ps.setLong(++i, dueAt);
+      ps.setInt(++i, m.retried());
+      ps.setInt(++i, m.crashes());
+      ps.setLong(++i, m.createdAt().toEpochMilli());
+      ps.setString(++i, m.url());
+      ps.setString(++i, m.topicName());
+      ps.setString(++i, m.queueName());
+      ps.setString(++i, m.scheduleId());
+      ps.setString(++i, MessageCodec.labels(m.labels()));
+      ps.setString(++i, m.callerIp());
+      ps.setString(++i, m.flowControlKey());
+      ps.setBytes(++i, MessageCodec.spec(m));
+      ps.setBytes(++i, m.body());
+      ps.setInt(++i, m.flowParallelism());
+      ps.setInt(++i, m.flowRate());
+      ps.setLong(++i, m.flowPeriodSeconds());
+      ps.setString(++i, lease);
+      if (lease == null) ps.setNull(++i, java.sql.Types.BIGINT);
+      else ps.setLong(++i, leaseUntil);
       ps.executeUpdate();
-      tx.newWork(dueAt, m.queueName());
+      if (lease == null) tx.newWork(dueAt, m.queueName());
     } catch (SQLException e) {
       throw new StoreException("inserting message " + m.id(), e);
     }
