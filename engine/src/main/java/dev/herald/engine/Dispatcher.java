@@ -349,7 +349,9 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
       log.error("attempt of message {} failed unexpectedly; it will be retried after a restart", m.id(), e);
     } finally {
       permits.release();
-      signal();
+      // A freed permit needs no wake-up: a dispatcher short of permits blocks on the semaphore, not
+      // in waitForWork. A finished flow-controlled attempt may let a held message go.
+      if (m.flowControlKey() != null) signal();
     }
   }
 
@@ -378,15 +380,18 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
         return;
       }
       boolean done = !w.applied() || !(d instanceof Transitions.Retry);
-      if (done && m.queueName() != null) queues.finished(m.queueName(), m.id());
+      if (done && m.queueName() != null) {
+        queues.finished(m.queueName(), m.id());
+        signal(); // the queue has a free slot for its next message
+      }
       if (!w.applied()) {
         log.debug("message {} was cancelled or taken over during its attempt; result dropped", m.id());
         return;
       }
       if (d instanceof Transitions.Delivered) delivered.incrementAndGet();
       if (w.retryAt() != null) created(Messages.Due.of(m, w.retryAt(), true));
+      // created() wakes the dispatcher when the retry or follow-up is due inside its window
       for (Message f : w.followUps()) created(Messages.Due.of(f, f.notBefore().toEpochMilli(), false));
-      signal();
     });
   }
 
