@@ -56,6 +56,13 @@ public final class Sender implements AutoCloseable {
    */
   public record Settings(Duration connectTimeout, Duration maxAttemptTimeout, int maxResponseBytes, int maxConnections) {}
 
+  /**
+   * Headers that describe one connection, not the message: the client sets its own, and a forwarded
+   * Transfer-Encoding would make it refuse the request (RFC 9110 section 7.6.1).
+   */
+  private static final java.util.Set<String> HOP_BY_HOP =
+      java.util.Set.of("transfer-encoding", "te", "trailer", "keep-alive", "proxy-connection");
+
   private final PoolingHttpClientConnectionManager pool;
   private final CloseableHttpClient client;
   private final Signer signer;
@@ -97,8 +104,9 @@ public final class Sender implements AutoCloseable {
   public Outcome send(Message m) {
     URI uri;
     try {
+      uri = URI.create(m.url());
       // non-ASCII characters are percent-encoded as UTF-8, everything else is sent as the URL spells it
-      uri = URI.create(URI.create(m.url()).toASCIIString());
+      if (!m.url().chars().allMatch(c -> c < 0x80)) uri = URI.create(uri.toASCIIString());
     } catch (IllegalArgumentException e) {
       return new Outcome.NoResponse("invalid destination URL");
     }
@@ -112,7 +120,8 @@ public final class Sender implements AutoCloseable {
         .setConnectionRequestTimeout(Timeout.of(timeout))
         .build());
     for (Map.Entry<String, List<String>> h : m.headers().map().entrySet()) {
-      if (HeaderParser.RESTRICTED.contains(h.getKey().toLowerCase(Locale.ROOT))) continue;
+      String lower = h.getKey().toLowerCase(Locale.ROOT);
+      if (HeaderParser.RESTRICTED.contains(lower) || HOP_BY_HOP.contains(lower)) continue;
       for (String v : h.getValue()) request.addHeader(h.getKey(), v);
     }
     request.setHeader("Upstash-Message-Id", m.id());

@@ -65,6 +65,20 @@ class DestinationBehaviourTest {
   }
 
   @Test
+  void forwarded_hop_by_hop_headers_are_dropped_and_the_rest_arrive() {
+    herald.publish(sink.url("/hop"), "x", "Upstash-Forward-Transfer-Encoding", "chunked",
+        "Upstash-Forward-Keep-Alive", "timeout=5", "Upstash-Forward-Date", "Tue, 24 Nov 2026 08:00:00 GMT",
+        "Upstash-Forward-X-Kept", "yes");
+
+    TestSink.Received got = sink.awaitRequests("/hop", 1, WAIT).get(0);
+    assertThat(got.header("X-Kept")).isEqualTo("yes");
+    assertThat(got.header("Date")).isEqualTo("Tue, 24 Nov 2026 08:00:00 GMT");
+    assertThat(got.header("Keep-Alive")).isNull();
+    assertThat(got.header("Transfer-Encoding")).isNull();
+    assertThat(new String(got.body())).isEqualTo("x");
+  }
+
+  @Test
   void a_destination_that_trickles_its_answer_is_cut_off_at_the_total_timeout() throws IOException {
     // Each byte arrives well inside the timeout, so only a total bound can end the attempt.
     ServerSocket trickle = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
