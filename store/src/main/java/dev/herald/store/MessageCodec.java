@@ -16,10 +16,16 @@ final class MessageCodec {
   /** The JSON part. Field names are stable: they are on disk. Null and empty fields are left out (smaller rows). */
   @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_EMPTY)
   record Spec(
-      String endpointName, String method, Map<String, List<String>> headers, int maxRetries,
+      String endpointName, String method, Map<String, List<String>> headers, @Zero int maxRetries,
       String retryDelayExpression, Long timeoutMillis, String callback, Map<String, List<String>> callbackConfig,
       String failureCallback, Map<String, List<String>> failureCallbackConfig, List<String> labels, String redact,
-      int flowParallelism, int flowRate, long flowPeriodSeconds, long notBefore, String sourceMessageId) {}
+      @Zero int flowParallelism, @Zero int flowRate, @Zero long flowPeriodSeconds, long notBefore, String sourceMessageId) {}
+
+  /** Left out when 0 (it reads back as 0): most messages have no flow control. */
+  @java.lang.annotation.Retention(java.lang.annotation.RetentionPolicy.RUNTIME)
+  @com.fasterxml.jackson.annotation.JacksonAnnotationsInside
+  @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_DEFAULT)
+  @interface Zero {}
 
   static final String COLUMNS =
       "id, retried, crashes, created_at, url, topic_name, queue_name, schedule_id, caller_ip, flow_key, spec, body";

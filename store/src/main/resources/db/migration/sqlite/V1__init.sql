@@ -51,7 +51,8 @@ CREATE TABLE events (
   labels       TEXT,
   flow_key     TEXT,
   caller_ip    TEXT,
-  detail       BLOB                        -- JSON
+  detail       BLOB,                       -- JSON; NULL on CREATED: see CreatedDetail
+  created      BLOB                        -- JSON: the CREATED detail, carried by a message's final entry
 );
 CREATE INDEX events_message ON events (message_id);
 CREATE INDEX events_time ON events (time);

@@ -221,6 +221,38 @@ abstract class StoreContract {
         .extracting(Events.Event::messageId).containsExactly("msg_3");
   }
 
+  @Test
+  void a_created_entry_shows_its_message_while_pending_and_after_the_message_is_finished() {
+    Message m = aMessage("msg_1");
+    Events.Subject s = subject("msg_1", null);
+    db.writeNow(tx -> {
+      tx.messages().insert(m, now());
+      tx.events().append(now(), s, "CREATED", null);
+      return null;
+    });
+    Map<String, Object> pending = createdDetailOf("msg_1");
+    assertThat(pending).containsEntry("method", "POST").containsEntry("maxRetries", 3)
+        .containsEntry("body", java.util.Base64.getEncoder().encodeToString(m.body()))
+        .containsEntry("header", Map.of("Content-Type", List.of("application/json")));
+
+    db.writeNow(tx -> {
+      tx.messages().claim("msg_1", "lease-a", now(), 60_000).orElseThrow();
+      assertThat(tx.messages().finish("msg_1", "lease-a")).isTrue();
+      tx.events().append(now() + 1, s, "DELIVERED", Map.of("responseStatus", 200), m);
+      return null;
+    });
+    assertThat(db.<Optional<Message>>read(tx -> tx.messages().find("msg_1"))).isEmpty();
+    assertThat(createdDetailOf("msg_1")).isEqualTo(pending);
+    List<Events.Event> all = db.read(tx -> tx.events().list(filter(null, null, true), 0, 10));
+    assertThat(all.get(1).detail()).as("the final entry shows only its own detail").isEqualTo(Map.of("responseStatus", 200));
+  }
+
+  private Map<String, Object> createdDetailOf(String id) {
+    List<Events.Event> created = db.read(tx -> tx.events().list(filter(null, List.of("CREATED"), true), 0, 10));
+    assertThat(created).extracting(Events.Event::messageId).containsExactly(id);
+    return created.get(0).detail();
+  }
+
   private static Events.Subject subject(String id, String labels) {
     return new Events.Subject(id, "https://example.com", null, null, null, labels, null, "127.0.0.1");
   }
