@@ -21,7 +21,7 @@ CREATE TABLE messages (
   flow_parallelism INTEGER NOT NULL DEFAULT 0,
   flow_rate     INTEGER NOT NULL DEFAULT 0,
   flow_period   BIGINT NOT NULL DEFAULT 0,   -- seconds
-  spec          BYTEA NOT NULL,            -- JSON: everything else about the message
+  spec          BYTEA NOT NULL,            -- binary (MessageCodec): everything else about the message
   body          BYTEA NOT NULL
 );
 CREATE INDEX messages_due ON messages (state, due_at);
@@ -72,7 +72,7 @@ CREATE TABLE dlq (
   caller_ip    TEXT,
   flow_key     TEXT,
   response_status INTEGER NOT NULL,
-  spec         BYTEA NOT NULL,              -- message JSON
+  spec         BYTEA NOT NULL,              -- binary (MessageCodec)
   response     BYTEA NOT NULL,              -- JSON: headers, body (capped), error
   body         BYTEA NOT NULL
 );

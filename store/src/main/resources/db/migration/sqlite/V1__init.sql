@@ -19,7 +19,7 @@ CREATE TABLE messages (
   flow_parallelism INTEGER NOT NULL DEFAULT 0,
   flow_rate     INTEGER NOT NULL DEFAULT 0,
   flow_period   INTEGER NOT NULL DEFAULT 0,   -- seconds
-  spec          BLOB NOT NULL,            -- JSON: everything else about the message
+  spec          BLOB NOT NULL,            -- binary (MessageCodec): everything else about the message
   body          BLOB NOT NULL
 );
 CREATE INDEX messages_due ON messages (state, due_at);
@@ -70,7 +70,7 @@ CREATE TABLE dlq (
   caller_ip    TEXT,
   flow_key     TEXT,
   response_status INTEGER NOT NULL,
-  spec         BLOB NOT NULL,              -- message JSON
+  spec         BLOB NOT NULL,              -- binary (MessageCodec)
   response     BLOB NOT NULL,              -- JSON: headers, body (capped), error
   body         BLOB NOT NULL
 );

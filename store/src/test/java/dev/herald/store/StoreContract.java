@@ -72,6 +72,25 @@ abstract class StoreContract {
   }
 
   @Test
+  void a_message_with_every_field_set_reads_back_equal_from_the_messages_and_the_dlq() {
+    Message m = new Message("msg_1", "https://example.com/hook?a=1", "group", "ep1", "q", "scd_1", "PUT",
+        Headers.of(Map.of("X-Multi", List.of("a", "ü"), "Content-Type", List.of("text/plain"))), "héllo".getBytes(
+            java.nio.charset.StandardCharsets.UTF_8), 7, "pow(2, retried) * 1000", 0L, "https://example.com/cb",
+        Headers.of(Map.of("Upstash-Forward-A", List.of("1"))), "https://example.com/fcb",
+        Headers.of(Map.of("Upstash-Retries", List.of("2"))), List.of("l1", "l2"), "body,header[X-Multi]", "key",
+        3, 10, 60, T0.plusSeconds(3600), T0, "10.0.0.1", 0, 0, "msg_0");
+    insert(m, now());
+    Message back = db.read(tx -> tx.messages().find("msg_1")).orElseThrow();
+    assertThat(back).usingRecursiveComparison().isEqualTo(m);
+    db.writeNow(tx -> {
+      tx.dlq().insert("dlq_1", m, now(), new Dlq.LastResponse(500, Map.of(), new byte[0], null));
+      return null;
+    });
+    Message fromDlq = db.read(tx -> tx.dlq().find("dlq_1")).orElseThrow().message();
+    assertThat(fromDlq).usingRecursiveComparison().ignoringFields("retried", "crashes").isEqualTo(m);
+  }
+
+  @Test
   void a_due_message_is_claimed_once() {
     insert(aMessage("msg_1"), now());
     assertThat(db.<Optional<Message>>writeNow(tx -> tx.messages().claim("msg_1", "lease-a", now(), 60_000))).isPresent();
