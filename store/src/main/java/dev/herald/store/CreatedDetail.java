@@ -41,9 +41,4 @@ public final class CreatedDetail {
     }
     return detail;
   }
-
-  /** The JSON a final entry carries (see {@link Events#append(long, Events.Subject, String, Map, Message)}). */
-  static byte[] json(Message m) {
-    return Json.MAPPER.writeValueAsBytes(of(m, m.createdAt().toEpochMilli()));
-  }
 }

@@ -1,5 +1,6 @@
 package dev.herald.store;
 
+import dev.herald.core.message.Message;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -37,7 +38,7 @@ public final class Events {
    * the final entry of a message (DELIVERED, FAILED, CANCELED) must then pass the message as
    * {@code finished}, so the CREATED entry can still show it after the message row is deleted.
    */
-  public void append(long time, Subject s, String state, Map<String, Object> detail, dev.herald.core.message.Message finished) {
+  public void append(long time, Subject s, String state, Map<String, Object> detail, Message finished) {
     PreparedStatement ps = tx.prepare("""
         INSERT INTO events (time, message_id, state, url, topic_name, queue_name, schedule_id, labels, flow_key,
           caller_ip, detail, created)
@@ -54,7 +55,7 @@ public final class Events {
       ps.setString(9, s.flowKey());
       ps.setString(10, s.callerIp());
       ps.setBytes(11, detail == null || detail.isEmpty() ? null : Json.MAPPER.writeValueAsBytes(detail));
-      ps.setBytes(12, finished == null ? null : CreatedDetail.json(finished));
+      ps.setBytes(12, finished == null ? null : MessageCodec.packed(finished));
       ps.executeUpdate();
     } catch (SQLException e) {
       throw new StoreException("appending " + state + " event of " + s.messageId(), e);
@@ -118,10 +119,14 @@ public final class Events {
     try (ResultSet rs = m.executeQuery()) {
       if (rs.next()) return Json.MAPPER.writeValueAsBytes(CreatedDetail.of(MessageCodec.read(rs), time));
     }
-    PreparedStatement f = tx.prepare("SELECT created FROM events WHERE message_id = ? AND created IS NOT NULL");
+    PreparedStatement f = tx.prepare("SELECT created, url, topic_name, queue_name, schedule_id, caller_ip, flow_key "
+        + "FROM events WHERE message_id = ? AND created IS NOT NULL");
     f.setString(1, messageId);
     try (ResultSet rs = f.executeQuery()) {
-      return rs.next() ? rs.getBytes(1) : null;
+      if (!rs.next()) return null;
+      Message gone = MessageCodec.unpacked(rs.getBytes(1), messageId, time, rs.getString(2), rs.getString(3),
+          rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7));
+      return Json.MAPPER.writeValueAsBytes(CreatedDetail.of(gone, time));
     }
   }
 

@@ -63,6 +63,30 @@ final class MessageCodec {
     return out;
   }
 
+  /**
+   * The spec and the body in one value ({@code varint spec length, spec, body}): what a message's final
+   * log entry carries for its CREATED entry (see {@link CreatedDetail}); the rest is in the entry's columns.
+   */
+  static byte[] packed(Message m) {
+    byte[] spec = spec(m);
+    Out o = new Out();
+    o.varint(spec.length);
+    o.write(spec, 0, spec.length);
+    o.write(m.body(), 0, m.body().length);
+    return o.toByteArray();
+  }
+
+  /** Reads {@link #packed}; {@code createdAt} is the time of the CREATED entry. */
+  static Message unpacked(byte[] packed, String id, long createdAt, String url, String topic, String queue,
+      String scheduleId, String callerIp, String flowKey) {
+    In in = new In(packed);
+    int n = (int) in.varint();
+    int from = in.i;
+    byte[] spec = java.util.Arrays.copyOfRange(packed, from, from + n);
+    byte[] body = java.util.Arrays.copyOfRange(packed, from + n, packed.length);
+    return decode(id, 0, 0, createdAt, url, topic, queue, scheduleId, callerIp, flowKey, spec, body);
+  }
+
   static String labels(List<String> labels) {
     return labels.isEmpty() ? null : "," + String.join(",", labels) + ",";
   }

@@ -54,7 +54,8 @@ CREATE TABLE events (
   flow_key     TEXT,
   caller_ip    TEXT,
   detail       BYTEA,                       -- JSON; NULL on CREATED: see CreatedDetail
-  created      BYTEA                        -- JSON: the CREATED detail, carried by a message's final entry
+  created      BYTEA                        -- the message's spec and body (MessageCodec.packed), carried
+                                           -- by its final entry for its CREATED entry (CreatedDetail)
 );
 CREATE INDEX events_message ON events (message_id);
 CREATE INDEX events_time ON events (time);
