@@ -41,6 +41,33 @@ class LogsTest {
   }
 
   @Test
+  void the_created_entry_shows_the_headers_and_body_before_and_after_the_message_is_finished() {
+    String delivered = TestServer.idOf(herald.publish(sink.url("/ok"), "hello", "Upstash-Forward-X-Seq", "7"));
+    awaitState(delivered, "DELIVERED");
+    JsonNode created = createdEntry(delivered);
+    assertThat(created.get("body").asString()).isEqualTo(java.util.Base64.getEncoder().encodeToString("hello".getBytes()));
+    assertThat(created.get("header").get("X-Seq").get(0).asString()).isEqualTo("7");
+    assertThat(created.get("method").asString()).isEqualTo("POST");
+    assertThat(created.has("maxRetries")).isTrue();
+
+    String delayed = TestServer.idOf(herald.publish(sink.url("/never"), "later", "Upstash-Delay", "1h",
+        "Upstash-Forward-X-Seq", "8"));
+    JsonNode pending = createdEntry(delayed);
+    assertThat(pending.get("body").asString()).isEqualTo(java.util.Base64.getEncoder().encodeToString("later".getBytes()));
+    assertThat(pending.get("header").get("X-Seq").get(0).asString()).isEqualTo("8");
+    assertThat(pending.get("nextDeliveryTime").asLong()).isGreaterThan(pending.get("time").asLong());
+    assertThat(herald.delete("/v2/messages/" + delayed).statusCode()).isEqualTo(200);
+    awaitState(delayed, "CANCELED");
+    assertThat(createdEntry(delayed)).as("the same entry after the message is gone").isEqualTo(pending);
+  }
+
+  private JsonNode createdEntry(String id) {
+    JsonNode events = TestServer.json(herald.get("/v2/events?messageId=" + id + "&state=CREATED")).get("events");
+    assertThat(events).hasSize(1);
+    return events.get(0);
+  }
+
+  @Test
   void a_failing_message_is_logged_with_errors_retries_and_failed_and_in_progress_selects_the_middle() {
     sink.on("/bad", n -> Reply.of(500));
     String id = TestServer.idOf(herald.publish(sink.url("/bad"), "x", "Upstash-Retries", "1", "Upstash-Retry-Delay", "50"));

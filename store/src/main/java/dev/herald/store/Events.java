@@ -1,5 +1,6 @@
 package dev.herald.store;
 
+import dev.herald.core.message.Message;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -29,10 +30,19 @@ public final class Events {
       String labels, String flowKey, String callerIp) {}
 
   public void append(long time, Subject s, String state, Map<String, Object> detail) {
+    append(time, s, state, detail, null);
+  }
+
+  /**
+   * Appends an entry. A CREATED entry appended with no detail shows {@link CreatedDetail} of its message;
+   * the final entry of a message (DELIVERED, FAILED, CANCELED) must then pass the message as
+   * {@code finished}, so the CREATED entry can still show it after the message row is deleted.
+   */
+  public void append(long time, Subject s, String state, Map<String, Object> detail, Message finished) {
     PreparedStatement ps = tx.prepare("""
         INSERT INTO events (time, message_id, state, url, topic_name, queue_name, schedule_id, labels, flow_key,
-          caller_ip, detail)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""");
+          caller_ip, detail, created)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""");
     try {
       ps.setLong(1, time);
       ps.setString(2, s.messageId());
@@ -45,6 +55,7 @@ public final class Events {
       ps.setString(9, s.flowKey());
       ps.setString(10, s.callerIp());
       ps.setBytes(11, detail == null || detail.isEmpty() ? null : Json.MAPPER.writeValueAsBytes(detail));
+      ps.setBytes(12, finished == null ? null : MessageCodec.packed(finished));
       ps.executeUpdate();
     } catch (SQLException e) {
       throw new StoreException("appending " + state + " event of " + s.messageId(), e);
@@ -78,15 +89,44 @@ public final class Events {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           byte[] d = rs.getBytes(10);
-          @SuppressWarnings("unchecked")
-          Map<String, Object> detail = d == null ? Map.of() : Json.MAPPER.readValue(d, Map.class);
-          out.add(new Event(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getString(5),
-              rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9), detail));
+          long time = rs.getLong(2);
+          String messageId = rs.getString(3);
+          String state = rs.getString(4);
+          if (d == null && state.equals("CREATED")) d = createdDetail(messageId, time);
+          out.add(new Event(rs.getLong(1), time, messageId, state, rs.getString(5),
+              rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9), map(d)));
         }
       }
       return out;
     } catch (SQLException e) {
       throw new StoreException("listing events", e);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> map(byte[] json) {
+    return json == null ? Map.of() : Json.MAPPER.readValue(json, Map.class);
+  }
+
+  /**
+   * The detail of a CREATED entry stored without one: from the message row while it exists, else from
+   * the copy its final entry carries (written in the transaction that deleted the row, so one of the two
+   * is always found, in this order). Null for an entry whose message has neither (none: an empty detail).
+   */
+  private byte[] createdDetail(String messageId, long time) throws SQLException {
+    PreparedStatement m = tx.prepare("SELECT " + MessageCodec.COLUMNS + " FROM messages WHERE id = ?");
+    m.setString(1, messageId);
+    try (ResultSet rs = m.executeQuery()) {
+      if (rs.next()) return Json.MAPPER.writeValueAsBytes(CreatedDetail.of(MessageCodec.read(rs), time));
+    }
+    PreparedStatement f = tx.prepare("SELECT created, url, topic_name, queue_name, schedule_id, caller_ip, flow_key "
+        + "FROM events WHERE message_id = ? AND created IS NOT NULL");
+    f.setString(1, messageId);
+    try (ResultSet rs = f.executeQuery()) {
+      if (!rs.next()) return null;
+      Message gone = MessageCodec.unpacked(rs.getBytes(1), messageId, time, rs.getString(2), rs.getString(3),
+          rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7));
+      return Json.MAPPER.writeValueAsBytes(CreatedDetail.of(gone, time));
     }
   }
 

@@ -21,7 +21,7 @@ CREATE TABLE messages (
   flow_parallelism INTEGER NOT NULL DEFAULT 0,
   flow_rate     INTEGER NOT NULL DEFAULT 0,
   flow_period   BIGINT NOT NULL DEFAULT 0,   -- seconds
-  spec          BYTEA NOT NULL,            -- JSON: everything else about the message
+  spec          BYTEA NOT NULL,            -- binary (MessageCodec): everything else about the message
   body          BYTEA NOT NULL
 );
 CREATE INDEX messages_due ON messages (state, due_at);
@@ -53,7 +53,9 @@ CREATE TABLE events (
   labels       TEXT,
   flow_key     TEXT,
   caller_ip    TEXT,
-  detail       BYTEA                        -- JSON
+  detail       BYTEA,                       -- JSON; NULL on CREATED: see CreatedDetail
+  created      BYTEA                        -- the message's spec and body (MessageCodec.packed), carried
+                                           -- by its final entry for its CREATED entry (CreatedDetail)
 );
 CREATE INDEX events_message ON events (message_id);
 CREATE INDEX events_time ON events (time);
@@ -71,7 +73,7 @@ CREATE TABLE dlq (
   caller_ip    TEXT,
   flow_key     TEXT,
   response_status INTEGER NOT NULL,
-  spec         BYTEA NOT NULL,              -- message JSON
+  spec         BYTEA NOT NULL,              -- binary (MessageCodec)
   response     BYTEA NOT NULL,              -- JSON: headers, body (capped), error
   body         BYTEA NOT NULL
 );

@@ -19,7 +19,7 @@ CREATE TABLE messages (
   flow_parallelism INTEGER NOT NULL DEFAULT 0,
   flow_rate     INTEGER NOT NULL DEFAULT 0,
   flow_period   INTEGER NOT NULL DEFAULT 0,   -- seconds
-  spec          BLOB NOT NULL,            -- JSON: everything else about the message
+  spec          BLOB NOT NULL,            -- binary (MessageCodec): everything else about the message
   body          BLOB NOT NULL
 );
 CREATE INDEX messages_due ON messages (state, due_at);
@@ -51,7 +51,9 @@ CREATE TABLE events (
   labels       TEXT,
   flow_key     TEXT,
   caller_ip    TEXT,
-  detail       BLOB                        -- JSON
+  detail       BLOB,                       -- JSON; NULL on CREATED: see CreatedDetail
+  created      BLOB                        -- the message's spec and body (MessageCodec.packed), carried
+                                           -- by its final entry for its CREATED entry (CreatedDetail)
 );
 CREATE INDEX events_message ON events (message_id);
 CREATE INDEX events_time ON events (time);
@@ -69,7 +71,7 @@ CREATE TABLE dlq (
   caller_ip    TEXT,
   flow_key     TEXT,
   response_status INTEGER NOT NULL,
-  spec         BLOB NOT NULL,              -- message JSON
+  spec         BLOB NOT NULL,              -- binary (MessageCodec)
   response     BLOB NOT NULL,              -- JSON: headers, body (capped), error
   body         BLOB NOT NULL
 );

@@ -72,6 +72,25 @@ abstract class StoreContract {
   }
 
   @Test
+  void a_message_with_every_field_set_reads_back_equal_from_the_messages_and_the_dlq() {
+    Message m = new Message("msg_1", "https://example.com/hook?a=1", "group", "ep1", "q", "scd_1", "PUT",
+        Headers.of(Map.of("X-Multi", List.of("a", "ü"), "Content-Type", List.of("text/plain"))), "héllo".getBytes(
+            java.nio.charset.StandardCharsets.UTF_8), 7, "pow(2, retried) * 1000", 0L, "https://example.com/cb",
+        Headers.of(Map.of("Upstash-Forward-A", List.of("1"))), "https://example.com/fcb",
+        Headers.of(Map.of("Upstash-Retries", List.of("2"))), List.of("l1", "l2"), "body,header[X-Multi]", "key",
+        3, 10, 60, T0.plusSeconds(3600), T0, "10.0.0.1", 0, 0, "msg_0");
+    insert(m, now());
+    Message back = db.read(tx -> tx.messages().find("msg_1")).orElseThrow();
+    assertThat(back).usingRecursiveComparison().isEqualTo(m);
+    db.writeNow(tx -> {
+      tx.dlq().insert("dlq_1", m, now(), new Dlq.LastResponse(500, Map.of(), new byte[0], null));
+      return null;
+    });
+    Message fromDlq = db.read(tx -> tx.dlq().find("dlq_1")).orElseThrow().message();
+    assertThat(fromDlq).usingRecursiveComparison().ignoringFields("retried", "crashes").isEqualTo(m);
+  }
+
+  @Test
   void a_due_message_is_claimed_once() {
     insert(aMessage("msg_1"), now());
     assertThat(db.<Optional<Message>>writeNow(tx -> tx.messages().claim("msg_1", "lease-a", now(), 60_000))).isPresent();
@@ -219,6 +238,38 @@ abstract class StoreContract {
     long cursor = created.get(1).id();
     assertThat(db.<List<Events.Event>>read(tx -> tx.events().list(filter(null, List.of("CREATED"), true), cursor, 2)))
         .extracting(Events.Event::messageId).containsExactly("msg_3");
+  }
+
+  @Test
+  void a_created_entry_shows_its_message_while_pending_and_after_the_message_is_finished() {
+    Message m = aMessage("msg_1");
+    Events.Subject s = subject("msg_1", null);
+    db.writeNow(tx -> {
+      tx.messages().insert(m, now());
+      tx.events().append(now(), s, "CREATED", null);
+      return null;
+    });
+    Map<String, Object> pending = createdDetailOf("msg_1");
+    assertThat(pending).containsEntry("method", "POST").containsEntry("maxRetries", 3)
+        .containsEntry("body", java.util.Base64.getEncoder().encodeToString(m.body()))
+        .containsEntry("header", Map.of("Content-Type", List.of("application/json")));
+
+    db.writeNow(tx -> {
+      tx.messages().claim("msg_1", "lease-a", now(), 60_000).orElseThrow();
+      assertThat(tx.messages().finish("msg_1", "lease-a")).isTrue();
+      tx.events().append(now() + 1, s, "DELIVERED", Map.of("responseStatus", 200), m);
+      return null;
+    });
+    assertThat(db.<Optional<Message>>read(tx -> tx.messages().find("msg_1"))).isEmpty();
+    assertThat(createdDetailOf("msg_1")).isEqualTo(pending);
+    List<Events.Event> all = db.read(tx -> tx.events().list(filter(null, null, true), 0, 10));
+    assertThat(all.get(1).detail()).as("the final entry shows only its own detail").isEqualTo(Map.of("responseStatus", 200));
+  }
+
+  private Map<String, Object> createdDetailOf(String id) {
+    List<Events.Event> created = db.read(tx -> tx.events().list(filter(null, List.of("CREATED"), true), 0, 10));
+    assertThat(created).extracting(Events.Event::messageId).containsExactly(id);
+    return created.get(0).detail();
   }
 
   private static Events.Subject subject(String id, String labels) {
