@@ -16,7 +16,9 @@ final class EventLog {
 
   static void append(Tx tx, long now, Message m, String state, Map<String, Object> extra) {
     Message finished = switch (state) {
-      case "DELIVERED", "FAILED", "CANCELED" -> m;
+      // the log shows at most MAX_LOGGED_BODY bytes of a body: keep no more than that for it
+      case "DELIVERED", "FAILED", "CANCELED" -> m.body().length <= CreatedDetail.MAX_LOGGED_BODY ? m
+          : m.withBody(java.util.Arrays.copyOf(m.body(), CreatedDetail.MAX_LOGGED_BODY));
       default -> null;
     };
     tx.events().append(now, subject(m), state, extra, finished);

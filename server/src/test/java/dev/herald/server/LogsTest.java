@@ -61,6 +61,19 @@ class LogsTest {
     assertThat(createdEntry(delayed)).as("the same entry after the message is gone").isEqualTo(pending);
   }
 
+  @Test
+  void a_large_body_is_logged_up_to_64_KiB_before_and_after_the_message_is_finished() {
+    String big = "x".repeat(100 * 1024);
+    String expected = java.util.Base64.getEncoder().encodeToString(big.substring(0, 64 * 1024).getBytes());
+    String delayed = TestServer.idOf(herald.publish(sink.url("/never"), big, "Upstash-Delay", "1h"));
+    assertThat(createdEntry(delayed).get("body").asString()).isEqualTo(expected);
+
+    assertThat(herald.delete("/v2/messages/" + delayed).statusCode()).isEqualTo(200);
+    awaitState(delayed, "CANCELED");
+
+    assertThat(createdEntry(delayed).get("body").asString()).isEqualTo(expected);
+  }
+
   private JsonNode createdEntry(String id) {
     JsonNode events = TestServer.json(herald.get("/v2/events?messageId=" + id + "&state=CREATED")).get("events");
     assertThat(events).hasSize(1);

@@ -16,7 +16,7 @@ import java.util.Map;
  */
 public final class CreatedDetail {
   /** Bodies longer than this are cut in the log (the message itself keeps all of it). */
-  private static final int MAX_LOGGED_BODY = 64 * 1024;
+  public static final int MAX_LOGGED_BODY = 64 * 1024;
 
   private CreatedDetail() {}
 

@@ -44,6 +44,14 @@ public record Message(
     if (body == null) body = new byte[0];
   }
 
+  /** The same message with another body (the log keeps only the first bytes of a large one). */
+  public Message withBody(byte[] b) {
+    return new Message(id, url, topicName, endpointName, queueName, scheduleId, method, headers, b, maxRetries,
+        retryDelayExpression, timeoutMillis, callback, callbackConfig, failureCallback, failureCallbackConfig, labels,
+        redact, flowControlKey, flowParallelism, flowRate, flowPeriodSeconds, notBefore, createdAt, callerIp, retried,
+        crashes, sourceMessageId);
+  }
+
   public Message withRetried(int r, int c) {
     return new Message(id, url, topicName, endpointName, queueName, scheduleId, method, headers, body, maxRetries,
         retryDelayExpression, timeoutMillis, callback, callbackConfig, failureCallback, failureCallbackConfig, labels,
