@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Where Herald's CPU goes during a burst, per thread group (JIT compiler threads, virtual-thread carriers,
+# the writer...), read from /proc/PID/task/*/stat before and after. Herald alone, harness C publisher and sink.
+#   bench/threads.sh                   # N=20000 after a 3,000-message warm-up (as the harness's burst)
+#   N=100000 bench/threads.sh          # closer to steady state
+#   HERALD_JAVA_OPTS="-XX:+UseSerialGC -Xss512k -XX:TieredStopAtLevel=1" bench/threads.sh
+# Env: N WARM (3000) CONNS (64) PORT (18386) SINK_PORT (18387) TIMEOUT_S (600) HERALD_JAVA_OPTS
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"; ROOT="$(cd "$HERE/.." && pwd)"
+. "$HERE/lib/harness.sh"
+N=${N:-20000}; WARM=${WARM:-3000}; CONNS=${CONNS:-64}; PORT=${PORT:-18386}; SINK_PORT=${SINK_PORT:-18387}
+TOKEN=eyJVc2VySUQiOiJkZWZhdWx0VXNlciIsIlBhc3N3b3JkIjoiZGVmYXVsdFBhc3N3b3JkIn0=
+"$ROOT/herald" version >&2
+prepare_harness
+require_ports "$PORT" "$SINK_PORT"
+need_cmd curl curl
+OUT="$HERE/results/threads-$(date -u +%Y%m%dT%H%M%SZ)"; mkdir -p "$OUT"; DATA=$(mktemp -d /tmp/herald-threads-XXXXXX)
+echo "command: N=$N WARM=$WARM CONNS=$CONNS bench/threads.sh; HERALD_JAVA_OPTS=${HERALD_JAVA_OPTS:-<default>}; load $(cut -d' ' -f1-3 /proc/loadavg); commit $(git -C "$ROOT" rev-parse --short HEAD)" > "$OUT/run.txt"
+"$HARNESS_DIR/build/sink" "$SINK_PORT" >/dev/null 2>&1 & SINK=$!
+"$ROOT/herald" dev --port "$PORT" --data "$DATA" > "$OUT/herald.log" 2>&1 & HERALD=$!
+cleanup() { kill "$HERALD" "$SINK" 2>/dev/null || true; wait "$HERALD" 2>/dev/null || true; rm -rf "$DATA"; }
+trap cleanup EXIT
+deadline=$(( $(date +%s) + ${TIMEOUT_S:-600} ))
+for _ in $(seq 300); do curl -sf "localhost:$PORT/readyz" >/dev/null && break; sleep 0.2; done
+curl -sf "localhost:$PORT/readyz" >/dev/null || { echo "herald did not become ready" >&2; exit 1; }
+PID=$HERALD # the launcher execs java
+# thread name -> utime+stime ticks, names with their trailing numbers folded (ForkJoinPool-1-worker-3 -> ForkJoinPool-1-worker)
+snap() { for t in /proc/$PID/task/*; do printf '%s %s\n' "$(tr ' ' '_' < "$t/comm")" "$(cut -d')' -f2 "$t/stat" | awk '{print $12 + $13}')"; done |
+  awk '{n=$1; sub(/[-_]?[0-9]*[-_]?$/, "", n); c[n]+=$2} END {for (k in c) print k, c[k]}' | sort; }
+unique() { curl -sf "localhost:$SINK_PORT/__stats" | sed -n 's/.*"unique":\([0-9]*\).*/\1/p'; }
+publish() { # publish RUN COUNT, then wait until the sink saw COUNT unique
+  curl -sf -X POST "localhost:$SINK_PORT/__reset?run=$1&expect=$2" >/dev/null
+  "$HARNESS_DIR/build/pub" --host 127.0.0.1 --port "$PORT" --dest "http://127.0.0.1:$SINK_PORT/deliver" --token "$TOKEN" \
+    --n "$2" --conns "$CONNS" --run "$1" > "$OUT/pub-$1.json"
+  until [ "$(unique)" -ge "$2" ]; do [ "$(date +%s)" -lt "$deadline" ] || { echo "timed out waiting for deliveries" >&2; exit 1; }; sleep 0.1; done
+}
+publish warm "$WARM"; sleep 2
+snap > "$OUT/before.txt"; t0=$(date +%s.%N)
+publish burst "$N"
+t1=$(date +%s.%N); snap > "$OUT/after.txt"
+stats=$(curl -sf "localhost:$SINK_PORT/__stats")
+dups=$(echo "$stats" | sed -n 's/.*"dup":\([0-9]*\).*/\1/p')
+hz=$(getconf CLK_TCK)
+{
+  echo "| thread group | CPU ms per delivered message | share |"
+  echo "|---|---|---|"
+  join "$OUT/before.txt" "$OUT/after.txt" | awk -v n="$N" -v hz="$hz" '{d=$3-$2; if (d>0) {t+=d; r[$1]=d}} END {for (k in r) printf "| %s | %.3f | %.0f%% |\n", k, r[k]*1000/hz/n, 100*r[k]/t; printf "| **all** | **%.3f** | 100%% |\n", t*1000/hz/n}' | sort -t'|' -k3 -r
+  echo
+  echo "$N delivered in $(echo "$t1 - $t0" | bc) s ($(echo "$N / ($t1 - $t0)" | bc) /s), duplicates ${dups:-?}; HERALD_JAVA_OPTS=${HERALD_JAVA_OPTS:-<default>}"
+} | tee "$OUT/summary.md"
+[ "${dups:-1}" = 0 ] || { echo "duplicates: $dups" >&2; exit 3; }
