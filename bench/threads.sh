@@ -4,7 +4,7 @@
 #   bench/threads.sh                   # N=20000 after a 3,000-message warm-up (as the harness's burst)
 #   N=100000 bench/threads.sh          # closer to steady state
 #   HERALD_JAVA_OPTS="-XX:+UseSerialGC -Xss512k -XX:TieredStopAtLevel=1" bench/threads.sh
-# Env: N WARM (3000) CONNS (64) PORT (18386) SINK_PORT (18387) TIMEOUT_S (600) HERALD_JAVA_OPTS
+# Env: N WARM (3000) CONNS (64) PAYLOAD (64 bytes) PORT (18386) SINK_PORT (18387) TIMEOUT_S (600) HERALD_JAVA_OPTS
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"; ROOT="$(cd "$HERE/.." && pwd)"
 . "$HERE/lib/harness.sh"
@@ -31,7 +31,7 @@ unique() { curl -sf "localhost:$SINK_PORT/__stats" | sed -n 's/.*"unique":\([0-9
 publish() { # publish RUN COUNT, then wait until the sink saw COUNT unique
   curl -sf -X POST "localhost:$SINK_PORT/__reset?run=$1&expect=$2" >/dev/null
   "$HARNESS_DIR/build/pub" --host 127.0.0.1 --port "$PORT" --dest "http://127.0.0.1:$SINK_PORT/deliver" --token "$TOKEN" \
-    --n "$2" --conns "$CONNS" --run "$1" > "$OUT/pub-$1.json"
+    --n "$2" --conns "$CONNS" --run "$1" --payload-bytes "${PAYLOAD:-64}" > "$OUT/pub-$1.json"
   until [ "$(unique)" -ge "$2" ]; do [ "$(date +%s)" -lt "$deadline" ] || { echo "timed out waiting for deliveries" >&2; exit 1; }; sleep 0.1; done
 }
 publish warm "$WARM"; sleep 2

@@ -43,6 +43,12 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
   /** How long close() waits for attempts in flight to finish and submit their outcome. */
   private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
   private static final long SHARED_RESCAN_MS = 2000;
+  /**
+   * Shared store: at most one re-read of the window per this long for other nodes' messages. Their
+   * node starts them itself; a NOTIFY per commit used to re-read the whole window each time, so two
+   * busy nodes spent their time re-reading (and racing to claim) each other's messages.
+   */
+  private static final long REMOTE_RESCAN_MS = 250;
   private static final int REAP_BATCH = 500;
   /** How soon a message held back by another node's use of its flow-control key is looked at again. */
   private static final long FLOW_RECHECK_MS = 250;
@@ -78,6 +84,8 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
   private long scanTarget;
   private long lastQueueScan;
   private long lastFullScan;
+  private long lastRemoteRescan;
+  private volatile boolean remoteDue; // another node committed messages due inside our window
   private volatile boolean running;
   private volatile boolean started;
   private boolean signalled; // guarded by lock: a wake-up that arrived before the wait
@@ -225,6 +233,11 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
     long now = clock.millis();
     // Shared store: other nodes move messages too (a retry re-scheduled later, a lost NOTIFY), so the
     // window is re-read from the start now and then instead of trusting the keyset position.
+    if (remoteDue && now - lastRemoteRescan >= REMOTE_RESCAN_MS) {
+      remoteDue = false;
+      rescan = true;
+      lastRemoteRescan = now;
+    }
     if (db.shared() && now - lastFullScan >= SHARED_RESCAN_MS) {
       rescan = true;
       lastFullScan = now;
@@ -396,12 +409,12 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
   }
 
   /**
-   * Another node committed messages (PostgreSQL NOTIFY): re-read the window if they are due inside it,
-   * and look at the queues that got fresh messages.
+   * Another node committed messages (PostgreSQL NOTIFY): re-read the window soon (at most once per
+   * REMOTE_RESCAN_MS) if they are due inside it, and look at the queues that got fresh messages.
    */
   public void wakeForRemoteWork(dev.herald.store.NewWorkListener.RemoteWork w) {
     for (String q : w.queues()) queues.touched(q);
-    if (w.earliestDue() <= horizon) rescan = true;
+    if (w.earliestDue() <= horizon) remoteDue = true;
     signal();
   }
 
@@ -454,6 +467,7 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
   private void waitForWork() {
     long now = clock.millis();
     long next = Math.min(Math.min(index.nextDue(), horizon - settings.lookahead().toMillis() / 2), flows.nextWindow());
+    if (remoteDue) next = Math.min(next, lastRemoteRescan + REMOTE_RESCAN_MS);
     long waitMs = Math.max(1, Math.min(next - now, QUEUE_SCAN_MS));
     lock.lock();
     try {
