@@ -2,9 +2,10 @@
 # More scenarios, no target yet (issue #7): 64 KiB and 1 MiB bodies, fan-out to a URL group of 10
 # endpoints, and cluster mode on PostgreSQL (1 and 2 nodes). Prints a markdown table and writes it to
 # bench/results/extra-<UTC stamp>/summary.md. Exits non-zero if any scenario loses or duplicates a
-# message (3) or cannot run (1); the whole run is bounded by TIMEOUT_S.
+# message (3), cannot run (1), or a publish was refused or a scenario did not finish (4); the whole run
+# is bounded by TIMEOUT_S.
 #
-#   bench/extra.sh                                   # all five scenarios, about 4-6 minutes
+#   bench/extra.sh                                   # all five scenarios, about 2.5 minutes on a 2-core host
 #   SCENARIOS=body-64k,fanout-10 bench/extra.sh      # a subset
 # Env: SCENARIOS (body-64k,body-1m,fanout-10,pg-1node,pg-2nodes) N_64K (5000) N_1M (300) N_FANOUT (5000)
 #      N_PG (20000) CONNS (32; pg-2nodes gives each node half) WARMUP (1000) BASE_PORT (18600: Herald on
@@ -41,7 +42,7 @@ cleanup() { # whatever the node script left behind (it stops its processes itsel
     while read -r pid; do [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true; done < "$OUT/pids"
   fi
   psql -X -q "$PG_URL/postgres" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf /tmp/herald-extra-data-"$BASE_PORT" /tmp/herald-extra-data-$((BASE_PORT + 1))
+  rm -rf /tmp/herald-extra-data-"$BASE_PORT" /tmp/herald-extra-data-$((BASE_PORT + 1)) "$OUT/pids"
 }
 trap cleanup EXIT
 
