@@ -232,12 +232,12 @@ async function scenario(name, sc) {
     const lines = fs.readFileSync(`${OUT}/herald-${name}-node${i}.log`, 'utf8').split('\n');
     for (const l of lines) if (/\b(ERROR|Exception|WARN)\b/.test(l)) { logErrors++; if (samples.length < 5) samples.push(l.slice(0, 300)); }
   }
-  if (sc.n - acked > 0) notes.push(`${sc.n - acked} publishes not acknowledged (publisher errors; see the log), so lost is counted against the ${acked} acknowledged`);
   if (logErrors) notes.push(`${logErrors} WARN/ERROR/Exception log lines (see herald-${name}-node*.log)`);
 
   const pr = pubResults.map((x) => x.res || {});
   const acked = pr.reduce((s, x) => s + (x.acked || 0), 0), pubErrors = pr.reduce((s, x) => s + (x.errors || 0), 0) + pubResults.filter((x) => !x.res).length;
   const firstSend = Math.min(...pr.map((x) => x.firstSendUs || Infinity)), lastAck = Math.max(...pr.map((x) => x.lastAckUs || 0));
+  if (sc.n - acked > 0) notes.push(`${sc.n - acked} publishes not acknowledged (publisher errors; see the log), so lost is counted against the ${acked} acknowledged`);
   const unique = st.reduce((s, x) => s + x.unique, 0), dups = st.reduce((s, x) => s + x.dup, 0);
   // lost = acknowledged but never delivered. A publish that got an error (e.g. a 503 while the database
   // restarts) was not acknowledged, so Herald owes nothing for it; it is counted apart (notAcked). With no
