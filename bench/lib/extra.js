@@ -103,7 +103,8 @@ const loadavg = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
 // ---------- PostgreSQL ----------
 function psql(sql, db = 'postgres') {
-  return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', `${PG_URL}/${db}`, '-c', sql], { encoding: 'utf8' }).trim();
+  return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', `${PG_URL}/${db}`, '-c', sql],
+    { encoding: 'utf8', env: { ...process.env, PGOPTIONS: '-c client_min_messages=warning' } }).trim();
 }
 const dropDb = () => psql(`DROP DATABASE IF EXISTS ${PG_DB} WITH (FORCE)`);
 function backendPids() { // this run's database only (other sessions may use the same PostgreSQL)
