@@ -3,7 +3,7 @@
 # the writer...), read from /proc/PID/task/*/stat before and after. Herald alone, harness C publisher and sink.
 #   bench/threads.sh                   # N=20000 after a 3,000-message warm-up (as the harness's burst)
 #   N=100000 bench/threads.sh          # closer to steady state
-#   HERALD_JAVA_OPTS="-XX:+UseSerialGC -Xss512k -XX:TieredStopAtLevel=1" bench/threads.sh
+#   HERALD_JAVA_OPTS="-XX:+UseSerialGC -Xss512k -Xmn80m -XX:TieredStopAtLevel=1" bench/threads.sh
 # Env: N WARM (3000) CONNS (64) PAYLOAD (64 bytes) PORT (18386) SINK_PORT (18387) TIMEOUT_S (600) HERALD_JAVA_OPTS
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"; ROOT="$(cd "$HERE/.." && pwd)"
