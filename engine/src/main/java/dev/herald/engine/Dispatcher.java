@@ -154,7 +154,12 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
 
   @Override
   public int reserve(int n) {
-    if (shared || !running) return 0;
+    // Publishers must not barge ahead of work that is already due (retries, delayed messages) or take
+    // the permits the dispatcher is waiting for: direct starts only while a quarter of them is free.
+    if (shared || !running || permits.availablePermits() <= settings.concurrency() / 4
+        || index.nextDue() <= clock.millis()) {
+      return 0;
+    }
     int got = 0;
     while (got < n && permits.tryAcquire()) got++;
     return got;
