@@ -63,7 +63,6 @@ public final class Sender implements AutoCloseable {
   private static final java.util.Set<String> HOP_BY_HOP =
       java.util.Set.of("transfer-encoding", "te", "trailer", "keep-alive", "proxy-connection");
 
-  private final PoolingHttpClientConnectionManager pool;
   private final CloseableHttpClient client;
   private final Signer signer;
   private final EgressGuard egress;
@@ -76,7 +75,7 @@ public final class Sender implements AutoCloseable {
     this.egress = egress;
     this.clock = clock;
     this.settings = settings;
-    this.pool = PoolingHttpClientConnectionManagerBuilder.create()
+    PoolingHttpClientConnectionManager pool = PoolingHttpClientConnectionManagerBuilder.create()
         .setPoolConcurrencyPolicy(PoolConcurrencyPolicy.LAX)
         .setMaxConnPerRoute(settings.maxConnections())
         .setMaxConnTotal(settings.maxConnections())
