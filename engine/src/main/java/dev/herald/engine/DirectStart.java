@@ -6,8 +6,9 @@ import dev.herald.core.message.Message;
  * Hands a message that is due now straight from its publish to an attempt, skipping the claim: the
  * publish transaction stores it already ACTIVE under a lease, and the attempt starts once that commit is
  * on disk. Saves a claim (an UPDATE ... RETURNING and its decode on the writer), a dispatcher pass and
- * its wake-up per message. Only on a single node: in a cluster every start goes through the claim, so
- * the database stays the judge of leases. Implemented by the {@link Dispatcher}.
+ * its wake-up per message; in a cluster also the NOTIFY, and the other nodes' attempts to claim it.
+ * The lease is counted on the database clock, so a node that dies mid-attempt is reaped as after a
+ * claim. Implemented by the {@link Dispatcher}.
  */
 public interface DirectStart {
   /** Takes up to {@code n} attempt slots; returns how many it got (0 when direct starts are off). */
@@ -19,8 +20,8 @@ public interface DirectStart {
   /** A lease token for the messages of one publish. */
   String lease();
 
-  /** When a lease taken at {@code nowMs} runs out. */
-  long leaseUntil(long nowMs);
+  /** How long a lease lasts (counted on the database clock, like a claim's). */
+  long leaseMillis();
 
   /** Starts the attempt of a committed, ACTIVE message in a slot taken by {@link #reserve}. */
   void start(Message m, String lease);

@@ -156,7 +156,7 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
   public int reserve(int n) {
     // Publishers must not barge ahead of work that is already due (retries, delayed messages) or take
     // the permits the dispatcher is waiting for: direct starts only while a quarter of them is free.
-    if (shared || !running || permits.availablePermits() <= settings.concurrency() / 4
+    if (!running || permits.availablePermits() <= settings.concurrency() / 4
         || index.nextDue() <= clock.millis()) {
       return 0;
     }
@@ -176,8 +176,8 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
   }
 
   @Override
-  public long leaseUntil(long nowMs) {
-    return nowMs + settings.leaseMargin().toMillis();
+  public long leaseMillis() {
+    return settings.leaseMargin().toMillis();
   }
 
   @Override

@@ -54,13 +54,13 @@ public final class PublishService {
   static final class Direct {
     final int slots;
     final String lease;
-    final long leaseUntil;
+    final long leaseMillis;
     final List<Message> started = new ArrayList<>();
 
-    Direct(int slots, String lease, long leaseUntil) {
+    Direct(int slots, String lease, long leaseMillis) {
       this.slots = slots;
       this.lease = lease;
-      this.leaseUntil = leaseUntil;
+      this.leaseMillis = leaseMillis;
     }
 
     boolean take(Message m, long nowMs) {
@@ -81,7 +81,7 @@ public final class PublishService {
     DirectStart starter = direct;
     int want = starter == null ? 0 : (int) Math.min(MAX_DIRECT, requests.stream().filter(PublishRequest::isUrl).count());
     int slots = want == 0 ? 0 : starter.reserve(want);
-    Direct d = slots == 0 ? null : new Direct(slots, starter.lease(), starter.leaseUntil(nowMs));
+    Direct d = slots == 0 ? null : new Direct(slots, starter.lease(), starter.leaseMillis());
     return db.write(tx -> {
       dues.clear(); // the writer may run this work again (when another write of its batch failed)
       if (d != null) d.started.clear();
@@ -133,7 +133,7 @@ public final class PublishService {
         tx.dedup().put(key, m.id(), nowMs + dedupWindow.toMillis());
       }
       if (d != null && d.take(m, nowMs)) {
-        tx.messages().insertClaimed(m, m.notBefore().toEpochMilli(), d.lease, d.leaseUntil);
+        tx.messages().insertClaimed(m, m.notBefore().toEpochMilli(), d.lease, d.leaseMillis);
         EventLog.append(tx, nowMs, m, "CREATED", null);
         EventLog.append(tx, nowMs, m, "ACTIVE", null);
       } else {

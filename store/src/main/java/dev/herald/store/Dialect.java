@@ -40,6 +40,9 @@ sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
    */
   String claimSql();
 
+  /** A lease's end, as claims compute it: parameters (nowOrNull, leaseMillis); null = the database clock. */
+  String leaseUntilSql();
+
   /**
    * Re-leases ACTIVE messages whose lease ran out: parameters (newLease, nowOrNull, limit, nowOrNull);
    * returns {@link MessageCodec#COLUMNS}. The expiry test is repeated outside the sub-select so that
@@ -78,6 +81,10 @@ sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
 
     public String migrations() {
       return "sqlite";
+    }
+
+    public String leaseUntilSql() {
+      return "coalesce(?, CAST(unixepoch('subsec') * 1000 AS INTEGER)) + ?";
     }
 
     public String claimSql() {
@@ -142,6 +149,10 @@ sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
 
     public String migrations() {
       return "postgresql";
+    }
+
+    public String leaseUntilSql() {
+      return "coalesce(?::bigint, (extract(epoch FROM now()) * 1000)::bigint) + ?";
     }
 
     public String claimSql() {

@@ -80,20 +80,23 @@ public final class Messages {
   }
 
   /**
-   * Inserts a message that is already claimed (ACTIVE under {@code lease} until {@code leaseUntil}): a
-   * message due now that its publisher hands straight to an attempt. A crash before the result is
-   * recorded leaves an ACTIVE row, which start-up recovery treats like any attempt cut short.
+   * Inserts a message that is already claimed: ACTIVE under {@code lease} for {@code leaseMillis},
+   * counted on the database clock like a claim's. A message due now that its publisher hands straight
+   * to an attempt. A crash before the result is recorded leaves an ACTIVE row, which start-up recovery
+   * (single node) or the lease reaper (cluster) treats like any attempt cut short. Sends no wake-up
+   * to other nodes: nobody else needs to look at it.
    */
-  public void insertClaimed(Message m, long dueAt, String lease, long leaseUntil) {
-    insert(m, dueAt, lease, leaseUntil);
+  public void insertClaimed(Message m, long dueAt, String lease, long leaseMillis) {
+    insert(m, dueAt, lease, leaseMillis);
   }
 
-  private void insert(Message m, long dueAt, String lease, long leaseUntil) {
+  private void insert(Message m, long dueAt, String lease, long leaseMillis) {
     PreparedStatement ps = tx.prepare("""
         INSERT INTO messages (id, state, due_at, retried, crashes, created_at, url, topic_name, queue_name,
           schedule_id, labels, caller_ip, flow_key, spec, body, flow_parallelism, flow_rate, flow_period,
           lease_token, lease_until)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""");
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, """
+        + (lease == null ? "NULL" : tx.dialect().leaseUntilSql()) + ")");
     try {
       int i = 0;
       ps.setString(++i, m.id());
@@ -115,8 +118,10 @@ public final class Messages {
       ps.setInt(++i, m.flowRate());
       ps.setLong(++i, m.flowPeriodSeconds());
       ps.setString(++i, lease);
-      if (lease == null) ps.setNull(++i, java.sql.Types.BIGINT);
-      else ps.setLong(++i, leaseUntil);
+      if (lease != null) {
+        setNullableLong(ps, ++i, tx.leaseNow());
+        ps.setLong(++i, leaseMillis);
+      }
       ps.executeUpdate();
       if (lease == null) tx.newWork(dueAt, m.queueName());
     } catch (SQLException e) {
