@@ -2,7 +2,6 @@ package dev.herald.api;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.List;
 
 /**
@@ -29,24 +28,7 @@ public final class Auth {
     return ok;
   }
 
-  private static final MessageDigest SHA256 = newSha256();
-
-  private static MessageDigest newSha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  /** One digest per request: cloning a prototype skips getInstance's provider lookup (it showed in profiles). */
   private static byte[] sha256(String s) {
-    MessageDigest md;
-    try {
-      md = (MessageDigest) SHA256.clone();
-    } catch (CloneNotSupportedException e) {
-      md = newSha256();
-    }
-    return md.digest(s.getBytes(StandardCharsets.UTF_8));
+    return dev.herald.core.Sha256.of(s.getBytes(StandardCharsets.UTF_8));
   }
 }

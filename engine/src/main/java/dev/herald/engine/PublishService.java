@@ -7,8 +7,6 @@ import dev.herald.store.Db;
 import dev.herald.store.Messages;
 import dev.herald.store.Tx;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -173,13 +171,7 @@ public final class PublishService {
   }
 
   private static String sha256(String s, byte[] body) {
-    try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      md.update(s.getBytes(StandardCharsets.UTF_8));
-      md.update(body);
-      return HexFormat.of().formatHex(md.digest());
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return HexFormat.of().formatHex(dev.herald.core.Sha256.of(s.getBytes(StandardCharsets.UTF_8), body));
   }
+
 }

@@ -3,7 +3,6 @@ package dev.herald.engine;
 import dev.herald.core.id.Ids;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.Base64;
 import javax.crypto.Mac;
@@ -65,25 +64,9 @@ public final class Signer {
     }
   }
 
-  private static final MessageDigest SHA256 = sha256();
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   /** base64url of SHA-256, with '=' padding as QStash sends it. */
   public static String sha256Base64Url(byte[] body) {
-    MessageDigest md;
-    try {
-      md = (MessageDigest) SHA256.clone(); // getInstance's provider lookup showed in profiles; a clone does not
-    } catch (CloneNotSupportedException e) {
-      md = sha256();
-    }
-    return Base64.getUrlEncoder().encodeToString(md.digest(body));
+    return Base64.getUrlEncoder().encodeToString(dev.herald.core.Sha256.of(body));
   }
 
   /** Appends {@code s} as a JSON string (RFC 8259: quote, backslash and control characters escaped). */

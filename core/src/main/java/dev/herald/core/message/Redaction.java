@@ -2,8 +2,6 @@ package dev.herald.core.message;
 
 import dev.herald.core.ValidationException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.Locale;
@@ -58,11 +56,7 @@ public record Redaction(boolean body, boolean allHeaders, Set<String> headers) {
   }
 
   public static String redacted(byte[] value) {
-    try {
-      return "REDACTED:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(value));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return "REDACTED:" + HexFormat.of().formatHex(dev.herald.core.Sha256.of(value));
   }
 
   public static String redacted(String value) {
