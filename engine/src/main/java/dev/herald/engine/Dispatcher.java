@@ -186,6 +186,11 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
       permits.release();
       return;
     }
+    startAttempt(m, lease);
+  }
+
+  /** Runs one attempt on its own virtual thread; the caller holds a permit, which the attempt returns. */
+  private void startAttempt(Message m, String lease) {
     Thread.ofVirtual().name("attempt-", 0).start(() -> attempt(m, lease));
   }
 
@@ -318,7 +323,7 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
         continue;
       }
       permits.acquireUninterruptibly();
-      Thread.ofVirtual().name("attempt-", 0).start(() -> attempt(m, lease));
+      startAttempt(m, lease);
       startedNow++;
     }
     return new Pass(claimed.size(), startedNow);

@@ -105,7 +105,7 @@ public final class Sender implements AutoCloseable {
     try {
       uri = URI.create(m.url());
       // non-ASCII characters are percent-encoded as UTF-8, everything else is sent as the URL spells it
-      if (!m.url().chars().allMatch(c -> c < 0x80)) uri = URI.create(uri.toASCIIString());
+      if (!ascii(m.url())) uri = URI.create(uri.toASCIIString());
     } catch (IllegalArgumentException e) {
       return new Outcome.NoResponse("invalid destination URL");
     }
@@ -162,6 +162,13 @@ public final class Sender implements AutoCloseable {
       alarm.cancel(false);
       closeQuietly(resp);
     }
+  }
+
+  private static boolean ascii(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) >= 0x80) return false;
+    }
+    return true;
   }
 
   /**
