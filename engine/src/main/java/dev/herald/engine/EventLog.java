@@ -7,9 +7,10 @@ import dev.herald.store.Tx;
 import java.util.Map;
 
 /**
- * Writes log entries (spec 5.8 states) for a message inside the caller's transaction. A CREATED entry
- * is written without its detail (see {@link CreatedDetail}): the log reads it from the message row, and
- * the message's final entry (DELIVERED, FAILED, CANCELED) carries a copy for after the row is gone.
+ * Writes log entries (spec 5.8 states) for a message inside the caller's transaction. There is no
+ * CREATED entry to write: the message row stands for it, and becomes it when the row is deleted (see
+ * {@link Events}); its detail ({@link CreatedDetail}) is read from the row, then from the copy the
+ * message's final entry (DELIVERED, FAILED, CANCELED) carries.
  */
 final class EventLog {
   private EventLog() {}

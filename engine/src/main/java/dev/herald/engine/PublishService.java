@@ -132,7 +132,6 @@ public final class PublishService {
       }
       if (d != null && d.take(m, nowMs)) {
         tx.messages().insertClaimed(m, m.notBefore().toEpochMilli(), d.lease, d.leaseMillis);
-        EventLog.append(tx, nowMs, m, "CREATED", null);
         EventLog.append(tx, nowMs, m, "ACTIVE", null);
       } else {
         insert(tx, m, nowMs);
@@ -147,11 +146,13 @@ public final class PublishService {
     return newWork;
   }
 
-  /** Inserts a message and its CREATED event in the caller's transaction (also used for callbacks). */
+  /**
+   * Inserts a message in the caller's transaction (also used for callbacks). Its row stands for its
+   * CREATED log entry until it is deleted (see {@link dev.herald.store.Events}).
+   */
   static void insert(Tx tx, Message m, long nowMs) {
     if (m.queueName() != null) tx.queues().ensure(m.queueName(), nowMs); // enqueue creates the queue (spec 3.2)
     tx.messages().insert(m, m.notBefore().toEpochMilli());
-    EventLog.append(tx, nowMs, m, "CREATED", null);
   }
 
   /** Dedup scope is the destination: the same id sent to two endpoints of a group makes two messages. */

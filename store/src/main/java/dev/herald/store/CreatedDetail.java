@@ -12,7 +12,7 @@ import java.util.Map;
  * stored with the entry: everything in it follows from the message, so the log reads it from the
  * message row while the message is pending, and from the copy its final entry (DELIVERED, FAILED,
  * CANCELED) carries once the message row is gone. A pending message thus costs one copy of its
- * headers and body on disk, not two.
+ * headers and body on disk, not two (and no log row: see {@link Events}).
  */
 public final class CreatedDetail {
   /** Bodies longer than this are cut in the log (the message itself keeps all of it). */

@@ -59,6 +59,8 @@ public final class Db implements AutoCloseable {
   private final Dialect dialect;
   private final InstantSource leaseClock;
   private final String nodeId = UUID.randomUUID().toString();
+  /** SQLite: the last log id or message seq handed out (see {@link Dialect#logIdSql}); null on PostgreSQL. */
+  private final java.util.concurrent.atomic.AtomicLong logIds;
   private volatile NewWorkListener listener;
 
   private Db(Dialect dialect, Connection writer, BlockingQueue<Reader> readers, HikariDataSource pool, PgUrl pgUrl,
@@ -70,6 +72,7 @@ public final class Db implements AutoCloseable {
     this.pgUrl = pgUrl;
     this.readerCount = o.readers();
     this.leaseClock = o.leaseClock();
+    this.logIds = pgUrl == null ? new java.util.concurrent.atomic.AtomicLong(lastLogId(writer)) : null;
     Map<String, PreparedStatement> cache = Tx.newCache();
     Connection[] current = {writer};
     GroupCommitter.Reopen reopen = pgUrl == null ? null : () -> {
@@ -86,8 +89,25 @@ public final class Db implements AutoCloseable {
         cache.clear();
         current[0] = c;
       }
-      return new Tx(c, cache, dialect, leaseClock, nodeId);
+      return new Tx(c, cache, dialect, leaseClock, nodeId, logIds);
     }, o.writeQueue());
+  }
+
+  /**
+   * The highest log id or message seq ever used: sqlite_sequence keeps the highest entry id even after
+   * retention deleted it, and pending messages hold seqs their entries will get.
+   */
+  private static long lastLogId(Connection writer) {
+    try (Statement s = writer.createStatement();
+        var rs = s.executeQuery("SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0), "
+            + "coalesce((SELECT max(id) FROM events), 0), coalesce((SELECT max(seq) FROM messages), 0))")) {
+      rs.next();
+      long last = rs.getLong(1);
+      writer.commit();
+      return last;
+    } catch (SQLException e) {
+      throw new StoreUnavailableException("reading the last log id: " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -221,7 +241,7 @@ public final class Db implements AutoCloseable {
       throw new StoreUnavailableException("interrupted waiting for a reader", e);
     }
     try {
-      return work.apply(new Tx(r.conn(), r.cache(), dialect, leaseClock, nodeId));
+      return work.apply(new Tx(r.conn(), r.cache(), dialect, leaseClock, nodeId, logIds));
     } finally {
       readers.add(r);
     }
@@ -232,7 +252,7 @@ public final class Db implements AutoCloseable {
     Map<String, PreparedStatement> cache = Tx.newCache();
     try (Connection c = pool.getConnection()) {
       try {
-        return work.apply(new Tx(c, cache, dialect, leaseClock, nodeId));
+        return work.apply(new Tx(c, cache, dialect, leaseClock, nodeId, logIds));
       } finally {
         for (PreparedStatement ps : cache.values()) ps.close();
       }

@@ -59,6 +59,13 @@ sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
    */
   void prepareBatch(Connection writer, boolean durable, boolean previousDurable) throws SQLException;
 
+  /**
+   * The value of a new log entry id or message seq in an INSERT (one counter for both; see
+   * {@link Tx#bindLogId}): a parameter the store binds on SQLite (one writer counts), the shared
+   * sequence on PostgreSQL (every node draws from it).
+   */
+  String logIdSql();
+
   /** Channel of {@link #notifyNewWork}. */
   String CHANNEL = "herald_new_work";
 
@@ -81,6 +88,10 @@ sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
 
     public String migrations() {
       return "sqlite";
+    }
+
+    public String logIdSql() {
+      return "?";
     }
 
     public String leaseUntilSql() {
@@ -149,6 +160,10 @@ sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
 
     public String migrations() {
       return "postgresql";
+    }
+
+    public String logIdSql() {
+      return "nextval('log_ids')";
     }
 
     public String leaseUntilSql() {

@@ -8,7 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** The message log (spec 10). Entries are append-only and ordered by id; cursors are ids. */
+/**
+ * The message log (spec 10). Entries are append-only and ordered by id; cursors are ids. A message's
+ * CREATED entry is its row in messages until the row goes (then a trigger writes it here, with the id
+ * the row held as seq): a pending message costs no log row.
+ */
 public final class Events {
   private final Tx tx;
 
@@ -40,48 +44,52 @@ public final class Events {
    */
   public void append(long time, Subject s, String state, Map<String, Object> detail, Message finished) {
     PreparedStatement ps = tx.prepare("""
-        INSERT INTO events (time, message_id, state, url, topic_name, queue_name, schedule_id, labels, flow_key,
+        INSERT INTO events (id, time, message_id, state, url, topic_name, queue_name, schedule_id, labels, flow_key,
           caller_ip, detail, created)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""");
+        VALUES (""" + tx.dialect().logIdSql() + ", ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     try {
-      ps.setLong(1, time);
-      ps.setString(2, s.messageId());
-      ps.setString(3, state);
-      ps.setString(4, s.url());
-      ps.setString(5, s.topicName());
-      ps.setString(6, s.queueName());
-      ps.setString(7, s.scheduleId());
-      ps.setString(8, s.labels());
-      ps.setString(9, s.flowKey());
-      ps.setString(10, s.callerIp());
-      ps.setBytes(11, detail == null || detail.isEmpty() ? null : Json.MAPPER.writeValueAsBytes(detail));
-      ps.setBytes(12, finished == null ? null : MessageCodec.packed(finished));
+      int i = tx.bindLogId(ps, 0);
+      ps.setLong(++i, time);
+      ps.setString(++i, s.messageId());
+      ps.setString(++i, state);
+      ps.setString(++i, s.url());
+      ps.setString(++i, s.topicName());
+      ps.setString(++i, s.queueName());
+      ps.setString(++i, s.scheduleId());
+      ps.setString(++i, s.labels());
+      ps.setString(++i, s.flowKey());
+      ps.setString(++i, s.callerIp());
+      ps.setBytes(++i, detail == null || detail.isEmpty() ? null : Json.MAPPER.writeValueAsBytes(detail));
+      ps.setBytes(++i, finished == null ? null : MessageCodec.packed(finished));
       ps.executeUpdate();
     } catch (SQLException e) {
       throw new StoreException("appending " + state + " event of " + s.messageId(), e);
     }
   }
 
-  /** Newest first (or oldest first), entries past the cursor id (0 = from the start). */
+  /**
+   * Newest first (or oldest first), entries past the cursor id (0 = from the start). The CREATED entries
+   * of messages not finished yet come from their rows (see the migration's trigger), merged in id order.
+   */
   public List<Event> list(Filter f, long cursor, int limit) {
-    StringBuilder sql = new StringBuilder(
-        "SELECT id, time, message_id, state, url, topic_name, queue_name, schedule_id, labels, detail FROM events WHERE 1=1");
     List<Object> args = new ArrayList<>();
-    if (cursor > 0) {
-      sql.append(f.earliestFirst() ? " AND id > ?" : " AND id < ?");
-      args.add(cursor);
-    }
-    Filters.anyOf(sql, args, "message_id", f.messageIds());
+    String order = f.earliestFirst() ? " ASC" : " DESC";
+    StringBuilder sql = new StringBuilder("SELECT id, time, message_id, state, url, topic_name, queue_name, "
+        + "schedule_id, labels, detail FROM (SELECT * FROM (SELECT id, time, message_id, state, url, topic_name, "
+        + "queue_name, schedule_id, labels, detail FROM events WHERE 1=1");
+    where(sql, args, f, cursor, new Columns("id", "time", "message_id"));
     Filters.anyOf(sql, args, "state", f.states());
-    Filters.anyOf(sql, args, "url", f.urls());
-    Filters.anyOf(sql, args, "topic_name", f.topicNames());
-    Filters.anyOf(sql, args, "queue_name", f.queueNames());
-    Filters.anyOf(sql, args, "schedule_id", f.scheduleIds());
-    Filters.labels(sql, args, f.labels());
-    Filters.anyOf(sql, args, "flow_key", f.flowControlKeys());
-    Filters.anyOf(sql, args, "caller_ip", f.callerIps());
-    Filters.range(sql, args, "time", f.fromDate(), f.toDate());
-    sql.append(f.earliestFirst() ? " ORDER BY id ASC LIMIT ?" : " ORDER BY id DESC LIMIT ?");
+    sql.append(" ORDER BY id").append(order).append(" LIMIT ?) e");
+    args.add(limit);
+    if (f.states() == null || f.states().isEmpty() || f.states().contains("CREATED")) {
+      // NULLIF(spec, spec): a NULL of the detail column's type, which PostgreSQL wants in a UNION
+      sql.append(" UNION ALL SELECT * FROM (SELECT seq, created_at, id, 'CREATED', url, topic_name, queue_name, "
+          + "schedule_id, labels, NULLIF(spec, spec) FROM messages WHERE 1=1");
+      where(sql, args, f, cursor, new Columns("seq", "created_at", "id"));
+      sql.append(" ORDER BY seq").append(order).append(" LIMIT ?) m");
+      args.add(limit);
+    }
+    sql.append(") u ORDER BY id").append(order).append(" LIMIT ?");
     args.add(limit);
     try (PreparedStatement ps = tx.connection().prepareStatement(sql.toString())) {
       Filters.bind(ps, args);
@@ -101,6 +109,25 @@ public final class Events {
     } catch (SQLException e) {
       throw new StoreException("listing events", e);
     }
+  }
+
+  /** Where the log's columns live in a source: the events table, or the messages table for CREATED entries. */
+  private record Columns(String id, String time, String messageId) {}
+
+  private static void where(StringBuilder sql, List<Object> args, Filter f, long cursor, Columns c) {
+    if (cursor > 0) {
+      sql.append(" AND ").append(c.id()).append(f.earliestFirst() ? " > ?" : " < ?");
+      args.add(cursor);
+    }
+    Filters.anyOf(sql, args, c.messageId(), f.messageIds());
+    Filters.anyOf(sql, args, "url", f.urls());
+    Filters.anyOf(sql, args, "topic_name", f.topicNames());
+    Filters.anyOf(sql, args, "queue_name", f.queueNames());
+    Filters.anyOf(sql, args, "schedule_id", f.scheduleIds());
+    Filters.labels(sql, args, f.labels());
+    Filters.anyOf(sql, args, "flow_key", f.flowControlKeys());
+    Filters.anyOf(sql, args, "caller_ip", f.callerIps());
+    Filters.range(sql, args, c.time(), f.fromDate(), f.toDate());
   }
 
   @SuppressWarnings("unchecked")

@@ -92,13 +92,13 @@ public final class Messages {
 
   private void insert(Message m, long dueAt, String lease, long leaseMillis) {
     PreparedStatement ps = tx.prepare("""
-        INSERT INTO messages (id, state, due_at, retried, crashes, created_at, url, topic_name, queue_name,
+        INSERT INTO messages (seq, id, state, due_at, retried, crashes, created_at, url, topic_name, queue_name,
           schedule_id, labels, caller_ip, flow_key, spec, body, flow_parallelism, flow_rate, flow_period,
           lease_token, lease_until)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, """
+        VALUES (""" + tx.dialect().logIdSql() + ", ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
         + (lease == null ? "NULL" : tx.dialect().leaseUntilSql()) + ")");
     try {
-      int i = 0;
+      int i = tx.bindLogId(ps, 0); // the seq: the id its CREATED log entry will have
       ps.setString(++i, m.id());
       ps.setString(++i, lease == null ? "PENDING" : "ACTIVE");
       ps.setLong(++i, dueAt);

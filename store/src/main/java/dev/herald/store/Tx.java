@@ -19,11 +19,14 @@ public final class Tx {
   private final Dialect dialect;
   private final InstantSource leaseClock;
   private final String nodeId;
+  private final java.util.concurrent.atomic.AtomicLong logIds;
   private long earliestNewDue = Long.MAX_VALUE;
   private final Set<String> newQueues = new LinkedHashSet<>();
 
-  Tx(Connection conn, Map<String, PreparedStatement> statements, Dialect dialect, InstantSource leaseClock, String nodeId) {
+  Tx(Connection conn, Map<String, PreparedStatement> statements, Dialect dialect, InstantSource leaseClock, String nodeId,
+      java.util.concurrent.atomic.AtomicLong logIds) {
     this.conn = conn;
+    this.logIds = logIds;
     this.statements = statements;
     this.dialect = dialect;
     this.leaseClock = leaseClock;
@@ -73,6 +76,16 @@ public final class Tx {
     } catch (java.sql.SQLException e) {
       throw new StoreException("taking the maintenance lock", e);
     }
+  }
+
+  /**
+   * Binds the next log id at parameter {@code i + 1} where {@link Dialect#logIdSql} is a parameter
+   * (SQLite: the store's counter, so entries and seqs share it); returns the last parameter index used.
+   */
+  int bindLogId(PreparedStatement ps, int i) throws SQLException {
+    if (logIds == null) return i;
+    ps.setLong(i + 1, logIds.incrementAndGet());
+    return i + 1;
   }
 
   Dialect dialect() {

@@ -2,7 +2,10 @@
 -- Times are epoch milliseconds UTC in BIGINT (never timestamptz), so both dialects compare the same numbers.
 -- Messages that are not finished yet. A row leaves this table when the message is delivered,
 -- dead-lettered or cancelled; its history stays in events. Times are epoch milliseconds UTC.
+-- One counter for log entry ids and message seqs (a message's seq is the id of its CREATED entry).
+CREATE SEQUENCE log_ids;
 CREATE TABLE messages (
+  seq           BIGINT NOT NULL DEFAULT nextval('log_ids'), -- the id of its CREATED log entry (trigger below)
   id            TEXT PRIMARY KEY,
   state         TEXT NOT NULL,            -- PENDING | ACTIVE
   due_at        BIGINT NOT NULL,
@@ -42,7 +45,7 @@ CREATE INDEX dedup_expiry ON dedup (expires_at);
 
 -- The log (GET /v2/logs, /v2/events). id orders entries; cursors are ids.
 CREATE TABLE events (
-  id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id           BIGINT PRIMARY KEY DEFAULT nextval('log_ids'),
   time         BIGINT NOT NULL,
   message_id   TEXT NOT NULL,
   state        TEXT NOT NULL,
@@ -59,6 +62,20 @@ CREATE TABLE events (
 );
 CREATE INDEX events_message ON events (message_id);
 CREATE INDEX events_time ON events (time);
+-- The log lists pending messages' CREATED entries from their rows, newest first.
+CREATE INDEX messages_seq ON messages (seq);
+
+-- A message's CREATED entry is not written while the message row exists: the log lists it from the row
+-- (id = seq, time = created_at), and this trigger writes it when the row goes, in the same transaction.
+CREATE FUNCTION messages_created_entry() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO events (id, time, message_id, state, url, topic_name, queue_name, schedule_id, labels, flow_key,
+    caller_ip)
+  VALUES (OLD.seq, OLD.created_at, OLD.id, 'CREATED', OLD.url, OLD.topic_name, OLD.queue_name, OLD.schedule_id,
+    OLD.labels, OLD.flow_key, OLD.caller_ip);
+  RETURN OLD;
+END $$;
+CREATE TRIGGER messages_created_entry BEFORE DELETE ON messages FOR EACH ROW EXECUTE FUNCTION messages_created_entry();
 
 CREATE TABLE dlq (
   dlq_id       TEXT PRIMARY KEY,

@@ -1,7 +1,8 @@
 -- Messages that are not finished yet. A row leaves this table when the message is delivered,
 -- dead-lettered or cancelled; its history stays in events. Times are epoch milliseconds UTC.
 CREATE TABLE messages (
-  id            TEXT PRIMARY KEY,
+  seq           INTEGER PRIMARY KEY,      -- the id of its CREATED log entry (see the trigger below)
+  id            TEXT NOT NULL UNIQUE,
   state         TEXT NOT NULL,            -- PENDING | ACTIVE
   due_at        INTEGER NOT NULL,
   retried       INTEGER NOT NULL DEFAULT 0,
@@ -57,6 +58,16 @@ CREATE TABLE events (
 );
 CREATE INDEX events_message ON events (message_id);
 CREATE INDEX events_time ON events (time);
+
+-- A message's CREATED entry is not written while the message row exists: the log lists it from the row
+-- (id = seq, time = created_at), and this trigger writes it when the row goes, in the same transaction.
+-- Log ids and message seqs come from one counter (the store allocates both), so the entry keeps its place.
+CREATE TRIGGER messages_created_entry BEFORE DELETE ON messages BEGIN
+  INSERT INTO events (id, time, message_id, state, url, topic_name, queue_name, schedule_id, labels, flow_key,
+    caller_ip)
+  VALUES (OLD.seq, OLD.created_at, OLD.id, 'CREATED', OLD.url, OLD.topic_name, OLD.queue_name, OLD.schedule_id,
+    OLD.labels, OLD.flow_key, OLD.caller_ip);
+END;
 
 CREATE TABLE dlq (
   dlq_id       TEXT PRIMARY KEY,

@@ -245,10 +245,13 @@ abstract class StoreContract {
     Message m = aMessage("msg_1");
     Events.Subject s = subject("msg_1", null);
     db.writeNow(tx -> {
-      tx.messages().insert(m, now());
-      tx.events().append(now(), s, "CREATED", null);
+      tx.messages().insert(m, now()); // the row is the CREATED entry: nothing is appended for it
       return null;
     });
+    List<Events.Event> before = db.read(tx -> tx.events().list(filter(null, null, true), 0, 10));
+    assertThat(before).extracting(Events.Event::state).containsExactly("CREATED");
+    assertThat(before.get(0).time()).isEqualTo(m.createdAt().toEpochMilli());
+    assertThat(before.get(0).url()).isEqualTo(m.url());
     Map<String, Object> pending = createdDetailOf("msg_1");
     assertThat(pending).containsEntry("method", "POST").containsEntry("maxRetries", 3)
         .containsEntry("body", java.util.Base64.getEncoder().encodeToString(m.body()))
@@ -256,6 +259,7 @@ abstract class StoreContract {
 
     db.writeNow(tx -> {
       tx.messages().claim("msg_1", "lease-a", now(), 60_000).orElseThrow();
+      tx.events().append(now(), s, "ACTIVE", null);
       assertThat(tx.messages().finish("msg_1", "lease-a")).isTrue();
       tx.events().append(now() + 1, s, "DELIVERED", Map.of("responseStatus", 200), m);
       return null;
@@ -263,7 +267,38 @@ abstract class StoreContract {
     assertThat(db.<Optional<Message>>read(tx -> tx.messages().find("msg_1"))).isEmpty();
     assertThat(createdDetailOf("msg_1")).isEqualTo(pending);
     List<Events.Event> all = db.read(tx -> tx.events().list(filter(null, null, true), 0, 10));
-    assertThat(all.get(1).detail()).as("the final entry shows only its own detail").isEqualTo(Map.of("responseStatus", 200));
+    assertThat(all).extracting(Events.Event::state).containsExactly("CREATED", "ACTIVE", "DELIVERED");
+    assertThat(all.get(0).id()).as("the entry written when the row went keeps the id it was listed under")
+        .isEqualTo(before.get(0).id());
+    assertThat(all.get(0).time()).isEqualTo(m.createdAt().toEpochMilli());
+    assertThat(all.get(2).detail()).as("the final entry shows only its own detail").isEqualTo(Map.of("responseStatus", 200));
+  }
+
+  @Test
+  void pending_created_entries_merge_with_stored_entries_in_id_order_under_every_filter_and_cursor() {
+    db.writeNow(tx -> {
+      tx.messages().insert(aMessage("msg_1"), now());
+      tx.events().append(now(), subject("msg_1", null), "ACTIVE", null);
+      tx.messages().insert(aMessage("msg_2"), now());
+      tx.events().append(now(), subject("msg_1", null), "RETRY", Map.of("nextDeliveryTime", 5));
+      tx.messages().insert(aMessage("msg_3"), now());
+      return null;
+    });
+    List<Events.Event> newest = db.read(tx -> tx.events().list(filter(null, null, false), 0, 10));
+    assertThat(newest).extracting(e -> e.messageId() + " " + e.state())
+        .containsExactly("msg_3 CREATED", "msg_1 RETRY", "msg_2 CREATED", "msg_1 ACTIVE", "msg_1 CREATED");
+    assertThat(newest).extracting(Events.Event::id).isSortedAccordingTo(java.util.Comparator.reverseOrder());
+    long third = newest.get(2).id();
+    assertThat(db.<List<Events.Event>>read(tx -> tx.events().list(filter(null, null, false), third, 10)))
+        .extracting(e -> e.messageId() + " " + e.state()).containsExactly("msg_1 ACTIVE", "msg_1 CREATED");
+    assertThat(db.<List<Events.Event>>read(tx -> tx.events().list(filter(null, null, true), third, 1)))
+        .extracting(e -> e.messageId() + " " + e.state()).containsExactly("msg_1 RETRY");
+    assertThat(db.<List<Events.Event>>read(tx -> tx.events().list(filter(null, List.of("RETRY", "ACTIVE"), false), 0, 10)))
+        .extracting(Events.Event::state).containsExactly("RETRY", "ACTIVE");
+    Events.Filter byId = new Events.Filter(List.of("msg_2"), null, null, null, null, null, null, null, null,
+        null, null, false);
+    assertThat(db.<List<Events.Event>>read(tx -> tx.events().list(byId, 0, 10)))
+        .extracting(e -> e.messageId() + " " + e.state()).containsExactly("msg_2 CREATED");
   }
 
   private Map<String, Object> createdDetailOf(String id) {
