@@ -22,9 +22,26 @@ import java.util.Map;
  * (a timeout is absent only when null). The bit
  * of a field is on disk: a new field takes the next free bit, never an old one. (It replaced JSON,
  * which took about twice the bytes and was the largest cost of decoding a claimed message.)
+ *
+ * <p>Since version 2 a string is {@code varint(length << 1)} plus UTF-8, or {@code varint(index << 1 | 1)}
+ * for an entry of {@link #TABLE}: methods and the most common header names and values, which nearly
+ * every message repeats (like HPACK's static table). The table is on disk too: append, never reorder.
+ * Version 1 rows (no table) still read.
  */
 final class MessageCodec {
-  private static final int VERSION = 1;
+  private static final int VERSION = 2;
+  /** Strings stored as their index (version 2). Append only: the index of an entry is on disk. */
+  private static final List<String> TABLE = List.of("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
+      "Content-Type", "content-type", "application/json", "application/json; charset=utf-8",
+      "application/json;charset=UTF-8", "text/plain", "text/plain;charset=UTF-8", "text/plain; charset=utf-8",
+      "application/x-www-form-urlencoded", "application/octet-stream", "text/html", "Authorization",
+      "authorization", "User-Agent", "user-agent", "Accept", "accept", "*/*", "Content-Encoding", "gzip",
+      "X-Request-Id", "Idempotency-Key");
+  private static final Map<String, Integer> INDEX = new java.util.HashMap<>();
+
+  static {
+    for (int i = 0; i < TABLE.size(); i++) INDEX.put(TABLE.get(i), i);
+  }
   private static final int ENDPOINT = 0, METHOD = 1, HEADERS = 2, MAX_RETRIES = 3, RETRY_DELAY = 4, TIMEOUT = 5,
       CALLBACK = 6, CALLBACK_CONFIG = 7, FAILURE_CALLBACK = 8, FAILURE_CALLBACK_CONFIG = 9, LABELS = 10, REDACT = 11,
       FLOW_PARALLELISM = 12, FLOW_RATE = 13, FLOW_PERIOD = 14, NOT_BEFORE = 15, SOURCE_MESSAGE_ID = 16;
@@ -101,7 +118,10 @@ final class MessageCodec {
       String scheduleId, String callerIp, String flowKey, byte[] spec, byte[] body) {
     In in = new In(spec);
     int version = in.read();
-    if (version != VERSION) throw new IllegalStateException("message " + id + ": unknown spec version " + version);
+    if (version != 1 && version != VERSION) {
+      throw new IllegalStateException("message " + id + ": unknown spec version " + version);
+    }
+    in.tabled = version >= 2;
     long p = in.varint();
     String endpoint = has(p, ENDPOINT) ? in.string() : null;
     String method = has(p, METHOD) ? in.string() : null;
@@ -148,8 +168,13 @@ final class MessageCodec {
     }
 
     void text(String s) {
+      Integer t = INDEX.get(s);
+      if (t != null) {
+        varint((long) t << 1 | 1);
+        return;
+      }
       byte[] b = s.getBytes(StandardCharsets.UTF_8);
-      varint(b.length);
+      varint((long) b.length << 1);
       write(b, 0, b.length);
     }
 
@@ -193,6 +218,7 @@ final class MessageCodec {
   private static final class In {
     private final byte[] b;
     private int i;
+    private boolean tabled; // version 2 strings
 
     In(byte[] b) {
       this.b = b;
@@ -217,7 +243,9 @@ final class MessageCodec {
     }
 
     String string() {
-      int n = (int) varint();
+      long v = varint();
+      if (tabled && (v & 1) == 1) return TABLE.get((int) (v >>> 1));
+      int n = (int) (tabled ? v >>> 1 : v);
       String s = new String(b, i, n, StandardCharsets.UTF_8);
       i += n;
       return s;

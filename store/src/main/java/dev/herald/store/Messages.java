@@ -248,7 +248,7 @@ public final class Messages {
 
   /** The oldest fresh (never attempted), due messages of a queue, in FIFO (id) order. */
   public List<Due> nextInQueue(String queue, long now, int limit) {
-    // INDEXED BY: left alone, SQLite's planner picks messages_due (state, due_at), reads every due
+    // INDEXED BY: left alone, SQLite's planner picks messages_due (due_at of PENDING rows), reads every due
     // message of every queue and sorts them for ORDER BY id, on each pass: O(backlog) per pass.
     PreparedStatement ps = tx.prepare("SELECT " + DUE_COLUMNS + " FROM messages " + tx.dialect().queueIndexHint()
         + "WHERE queue_name = ? AND state = 'PENDING' AND retried = 0 AND crashes = 0 AND due_at <= ? ORDER BY id LIMIT ?");

@@ -23,7 +23,7 @@ CREATE TABLE messages (
   spec          BLOB NOT NULL,            -- binary (MessageCodec): everything else about the message
   body          BLOB NOT NULL
 );
-CREATE INDEX messages_due ON messages (state, due_at);
+CREATE INDEX messages_due ON messages (due_at) WHERE state = 'PENDING';
 -- The lease reaper looks for ACTIVE rows whose lease has run out.
 CREATE INDEX messages_lease ON messages (lease_until) WHERE state = 'ACTIVE';
 -- FIFO order of a queue is id order (ids are monotonic).
