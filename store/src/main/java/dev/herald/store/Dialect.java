@@ -100,19 +100,19 @@ sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
 
     public String claimSql() {
       return """
-          UPDATE messages SET state = 'ACTIVE', lease_token = ?,
+          UPDATE messages SET state = 'A', lease_token = ?,
             lease_until = coalesce(?, CAST(unixepoch('subsec') * 1000 AS INTEGER)) + ?
-          WHERE id = ? AND state = 'PENDING' AND due_at <= ?
+          WHERE id = ? AND state = 'P' AND due_at <= ?
           RETURNING\s""" + MessageCodec.COLUMNS;
     }
 
     public String releaseExpiredSql() {
       return """
           UPDATE messages SET lease_token = ?, lease_until = NULL
-          WHERE id IN (SELECT id FROM messages WHERE state = 'ACTIVE'
+          WHERE id IN (SELECT id FROM messages WHERE state = 'A'
                          AND lease_until < coalesce(?, CAST(unixepoch('subsec') * 1000 AS INTEGER))
                        ORDER BY lease_until LIMIT ?)
-            AND state = 'ACTIVE' AND lease_until < coalesce(?, CAST(unixepoch('subsec') * 1000 AS INTEGER))
+            AND state = 'A' AND lease_until < coalesce(?, CAST(unixepoch('subsec') * 1000 AS INTEGER))
           RETURNING\s""" + MessageCodec.COLUMNS;
     }
 
@@ -172,9 +172,9 @@ sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
 
     public String claimSql() {
       return """
-          UPDATE messages SET state = 'ACTIVE', lease_token = ?,
+          UPDATE messages SET state = 'A', lease_token = ?,
             lease_until = coalesce(?::bigint, (extract(epoch FROM now()) * 1000)::bigint) + ?
-          WHERE id = (SELECT id FROM messages WHERE id = ? AND state = 'PENDING' AND due_at <= ?
+          WHERE id = (SELECT id FROM messages WHERE id = ? AND state = 'P' AND due_at <= ?
                       FOR UPDATE SKIP LOCKED)
           RETURNING\s""" + MessageCodec.COLUMNS;
     }
@@ -182,11 +182,11 @@ sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
     public String releaseExpiredSql() {
       return """
           UPDATE messages SET lease_token = ?, lease_until = NULL
-          WHERE id IN (SELECT id FROM messages WHERE state = 'ACTIVE'
+          WHERE id IN (SELECT id FROM messages WHERE state = 'A'
                          AND lease_until < coalesce(?::bigint, (extract(epoch FROM now()) * 1000)::bigint)
                        ORDER BY lease_until LIMIT ?
                        FOR UPDATE SKIP LOCKED)
-            AND state = 'ACTIVE' AND lease_until < coalesce(?::bigint, (extract(epoch FROM now()) * 1000)::bigint)
+            AND state = 'A' AND lease_until < coalesce(?::bigint, (extract(epoch FROM now()) * 1000)::bigint)
           RETURNING\s""" + MessageCodec.COLUMNS;
     }
 

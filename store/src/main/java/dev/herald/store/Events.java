@@ -10,8 +10,8 @@ import java.util.Map;
 
 /**
  * The message log (spec 10). Entries are append-only and ordered by id; cursors are ids. A message's
- * CREATED entry is its row in messages until the row goes (then a trigger writes it here, with the id
- * the row held as seq): a pending message costs no log row.
+ * CREATED entry is its row in messages until the row goes (then {@link Messages} writes it here, with
+ * the id the row held as seq): a pending message costs no log row.
  */
 public final class Events {
   private final Tx tx;
@@ -77,7 +77,7 @@ public final class Events {
     StringBuilder sql = new StringBuilder("SELECT id, time, message_id, state, url, topic_name, queue_name, "
         + "schedule_id, labels, detail FROM (SELECT * FROM (SELECT id, time, message_id, state, url, topic_name, "
         + "queue_name, schedule_id, labels, detail FROM events WHERE 1=1");
-    where(sql, args, f, cursor, new Columns("id", "time", "message_id"));
+    where(sql, args, f, cursor, new Columns("id", "time", "message_id"), f.messageIds());
     Filters.anyOf(sql, args, "state", f.states());
     sql.append(" ORDER BY id").append(order).append(" LIMIT ?) e");
     args.add(limit);
@@ -85,7 +85,8 @@ public final class Events {
       // NULLIF(spec, spec): a NULL of the detail column's type, which PostgreSQL wants in a UNION
       sql.append(" UNION ALL SELECT * FROM (SELECT seq, created_at, id, 'CREATED', url, topic_name, queue_name, "
           + "schedule_id, labels, NULLIF(spec, spec) FROM messages WHERE 1=1");
-      where(sql, args, f, cursor, new Columns("seq", "created_at", "id"));
+      where(sql, args, f, cursor, new Columns("seq", "created_at", "id"),
+          f.messageIds() == null ? null : f.messageIds().stream().map(id -> StoredIds.value(tx, id)).toList());
       sql.append(" ORDER BY seq").append(order).append(" LIMIT ?) m");
       args.add(limit);
     }
@@ -98,7 +99,7 @@ public final class Events {
         while (rs.next()) {
           byte[] d = rs.getBytes(10);
           long time = rs.getLong(2);
-          String messageId = rs.getString(3);
+          String messageId = StoredIds.read(rs, 3); // text from events, packed from messages
           String state = rs.getString(4);
           if (d == null && state.equals("CREATED")) d = createdDetail(messageId, time);
           out.add(new Event(rs.getLong(1), time, messageId, state, rs.getString(5),
@@ -114,12 +115,12 @@ public final class Events {
   /** Where the log's columns live in a source: the events table, or the messages table for CREATED entries. */
   private record Columns(String id, String time, String messageId) {}
 
-  private static void where(StringBuilder sql, List<Object> args, Filter f, long cursor, Columns c) {
+  private static void where(StringBuilder sql, List<Object> args, Filter f, long cursor, Columns c, List<?> ids) {
     if (cursor > 0) {
       sql.append(" AND ").append(c.id()).append(f.earliestFirst() ? " > ?" : " < ?");
       args.add(cursor);
     }
-    Filters.anyOf(sql, args, c.messageId(), f.messageIds());
+    Filters.anyOf(sql, args, c.messageId(), ids);
     Filters.anyOf(sql, args, "url", f.urls());
     Filters.anyOf(sql, args, "topic_name", f.topicNames());
     Filters.anyOf(sql, args, "queue_name", f.queueNames());
@@ -142,7 +143,7 @@ public final class Events {
    */
   private byte[] createdDetail(String messageId, long time) throws SQLException {
     PreparedStatement m = tx.prepare("SELECT " + MessageCodec.COLUMNS + " FROM messages WHERE id = ?");
-    m.setString(1, messageId);
+    StoredIds.bind(tx, m, 1, messageId);
     try (ResultSet rs = m.executeQuery()) {
       if (rs.next()) return Json.MAPPER.writeValueAsBytes(CreatedDetail.of(MessageCodec.read(rs), time));
     }

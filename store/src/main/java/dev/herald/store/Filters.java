@@ -11,7 +11,7 @@ import java.util.List;
 final class Filters {
   private Filters() {}
 
-  static void anyOf(StringBuilder sql, List<Object> args, String column, List<String> values) {
+  static void anyOf(StringBuilder sql, List<Object> args, String column, List<?> values) {
     if (values == null || values.isEmpty()) return;
     sql.append(" AND ").append(column).append(" IN (");
     for (int i = 0; i < values.size(); i++) {
@@ -49,6 +49,7 @@ final class Filters {
       Object a = args.get(i);
       if (a instanceof Long l) ps.setLong(i + 1, l);
       else if (a instanceof Integer n) ps.setInt(i + 1, n);
+      else if (a instanceof byte[] b) ps.setBytes(i + 1, b); // a message id as SQLite stores it (StoredIds)
       else ps.setString(i + 1, (String) a);
     }
   }

@@ -110,7 +110,7 @@ final class MessageCodec {
 
   /** Reads a row selected with {@link #COLUMNS} (in that order, starting at column 1). */
   static Message read(ResultSet rs) throws SQLException {
-    return decode(rs.getString(1), rs.getInt(2), rs.getInt(3), rs.getLong(4), rs.getString(5), rs.getString(6),
+    return decode(StoredIds.read(rs, 1), rs.getInt(2), rs.getInt(3), rs.getLong(4), rs.getString(5), rs.getString(6),
         rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10), rs.getBytes(11), rs.getBytes(12));
   }
 

@@ -28,9 +28,9 @@ public final class Messages {
   public List<Message> matching(Filter f, String afterId, int limit) {
     StringBuilder sql = new StringBuilder("SELECT " + MessageCodec.COLUMNS + " FROM messages WHERE id > ?");
     List<Object> args = new ArrayList<>();
-    args.add(afterId);
+    args.add(StoredIds.value(tx, afterId));
     if (f.messageIds() != null && !f.messageIds().isEmpty()) {
-      Filters.anyOf(sql, args, "id", f.messageIds());
+      Filters.anyOf(sql, args, "id", f.messageIds().stream().map(id -> StoredIds.value(tx, id)).toList());
     } else {
       Filters.anyOf(sql, args, "topic_name", f.topicNames());
       Filters.anyOf(sql, args, "queue_name", f.queueNames());
@@ -71,7 +71,7 @@ public final class Messages {
       "id, due_at, queue_name, (retried > 0 OR crashes > 0), flow_key, flow_parallelism, flow_rate, flow_period";
 
   private static Due readDue(ResultSet rs) throws SQLException {
-    return new Due(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getBoolean(4), rs.getString(5), rs.getInt(6),
+    return new Due(StoredIds.read(rs, 1), rs.getLong(2), rs.getString(3), rs.getBoolean(4), rs.getString(5), rs.getInt(6),
         rs.getInt(7), rs.getLong(8));
   }
 
@@ -99,8 +99,8 @@ public final class Messages {
         + (lease == null ? "NULL" : tx.dialect().leaseUntilSql()) + ")");
     try {
       int i = tx.bindLogId(ps, 0); // the seq: the id its CREATED log entry will have
-      ps.setString(++i, m.id());
-      ps.setString(++i, lease == null ? "PENDING" : "ACTIVE");
+      StoredIds.bind(tx, ps, ++i, m.id());
+      ps.setString(++i, lease == null ? "P" : "A"); // pending, active
       ps.setLong(++i, dueAt);
       ps.setInt(++i, m.retried());
       ps.setInt(++i, m.crashes());
@@ -140,7 +140,7 @@ public final class Messages {
       ps.setString(1, lease);
       setNullableLong(ps, 2, tx.leaseNow());
       ps.setLong(3, leaseMillis);
-      ps.setString(4, id);
+      StoredIds.bind(tx, ps, 4, id);
       ps.setLong(5, now);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? Optional.of(MessageCodec.read(rs)) : Optional.empty();
@@ -181,19 +181,47 @@ public final class Messages {
 
   /** Removes a finished message (delivered, failed or cancelled during its attempt), fenced by lease. */
   public boolean finish(String id, String lease) {
+    writeCreatedEntry(id, lease);
     PreparedStatement ps = tx.prepare("DELETE FROM messages WHERE id = ? AND lease_token = ?");
-    return update(ps, "finishing message " + id, id, lease);
+    try {
+      StoredIds.bind(tx, ps, 1, id);
+      ps.setString(2, lease);
+      return ps.executeUpdate() == 1;
+    } catch (SQLException e) {
+      throw new StoreException("finishing message " + id, e);
+    }
+  }
+
+  /**
+   * Writes the CREATED log entry of a message about to be deleted (fenced by {@code lease} unless null),
+   * from its row: until now the row stood for it (see {@link Events}). The entry takes the row's seq as
+   * its id, so it keeps its place in the log.
+   */
+  private void writeCreatedEntry(String id, String lease) {
+    PreparedStatement ps = tx.prepare("""
+        INSERT INTO events (id, time, message_id, state, url, topic_name, queue_name, schedule_id, labels, flow_key,
+          caller_ip)
+        SELECT seq, created_at, ?, 'CREATED', url, topic_name, queue_name, schedule_id, labels, flow_key, caller_ip
+        FROM messages WHERE id = ?""" + (lease == null ? "" : " AND lease_token = ?"));
+    try {
+      ps.setString(1, id);
+      StoredIds.bind(tx, ps, 2, id);
+      if (lease != null) ps.setString(3, lease);
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw new StoreException("logging the creation of " + id, e);
+    }
   }
 
   /** Puts an attempted message back for a later attempt, fenced by lease. */
   public boolean retryLater(String id, String lease, long dueAt, int retried, int crashes) {
-    PreparedStatement ps = tx.prepare("UPDATE messages SET state = 'PENDING', lease_token = NULL, lease_until = NULL, "
+    PreparedStatement ps = tx.prepare("UPDATE messages SET state = 'P', lease_token = NULL, lease_until = NULL, "
         + "due_at = ?, retried = ?, crashes = ? WHERE id = ? AND lease_token = ?");
     try {
       ps.setLong(1, dueAt);
       ps.setInt(2, retried);
       ps.setInt(3, crashes);
-      ps.setString(4, id);
+      StoredIds.bind(tx, ps, 4, id);
       ps.setString(5, lease);
       return ps.executeUpdate() == 1;
     } catch (SQLException e) {
@@ -203,9 +231,10 @@ public final class Messages {
 
   /** Cancels a message whatever its state; an attempt in flight loses its fence and is dropped. */
   public Optional<Message> cancel(String id) {
+    writeCreatedEntry(id, null);
     PreparedStatement ps = tx.prepare("DELETE FROM messages WHERE id = ? RETURNING " + MessageCodec.COLUMNS);
     try {
-      ps.setString(1, id);
+      StoredIds.bind(tx, ps, 1, id);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? Optional.of(MessageCodec.read(rs)) : Optional.empty();
       }
@@ -217,7 +246,7 @@ public final class Messages {
   public Optional<Message> find(String id) {
     PreparedStatement ps = tx.prepare("SELECT " + MessageCodec.COLUMNS + " FROM messages WHERE id = ?");
     try {
-      ps.setString(1, id);
+      StoredIds.bind(tx, ps, 1, id);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? Optional.of(MessageCodec.read(rs)) : Optional.empty();
       }
@@ -232,12 +261,12 @@ public final class Messages {
    */
   public List<Due> due(long afterDue, String afterId, long until, int limit) {
     PreparedStatement ps = tx.prepare("SELECT " + DUE_COLUMNS + " FROM messages "
-        + "WHERE state = 'PENDING' AND (due_at > ? OR (due_at = ? AND id > ?)) AND due_at <= ? "
+        + "WHERE state = 'P' AND (due_at > ? OR (due_at = ? AND id > ?)) AND due_at <= ? "
         + "AND NOT (queue_name IS NOT NULL AND retried = 0 AND crashes = 0) ORDER BY due_at, id LIMIT ?");
     try {
       ps.setLong(1, afterDue);
       ps.setLong(2, afterDue);
-      ps.setString(3, afterId);
+      StoredIds.bind(tx, ps, 3, afterId);
       ps.setLong(4, until);
       ps.setInt(5, limit);
       return dues(ps);
@@ -251,7 +280,7 @@ public final class Messages {
     // INDEXED BY: left alone, SQLite's planner picks messages_due (due_at of PENDING rows), reads every due
     // message of every queue and sorts them for ORDER BY id, on each pass: O(backlog) per pass.
     PreparedStatement ps = tx.prepare("SELECT " + DUE_COLUMNS + " FROM messages " + tx.dialect().queueIndexHint()
-        + "WHERE queue_name = ? AND state = 'PENDING' AND retried = 0 AND crashes = 0 AND due_at <= ? ORDER BY id LIMIT ?");
+        + "WHERE queue_name = ? AND state = 'P' AND retried = 0 AND crashes = 0 AND due_at <= ? ORDER BY id LIMIT ?");
     try {
       ps.setString(1, queue);
       ps.setLong(2, now);
@@ -265,7 +294,7 @@ public final class Messages {
   /** Queued messages that have started (they hold one of their queue's parallelism slots). */
   public List<Due> startedInQueues() {
     PreparedStatement ps = tx.prepare("SELECT " + DUE_COLUMNS + " FROM messages WHERE queue_name IS NOT NULL "
-        + "AND (retried > 0 OR crashes > 0 OR state = 'ACTIVE')");
+        + "AND (retried > 0 OR crashes > 0 OR state = 'A')");
     try {
       return dues(ps);
     } catch (SQLException e) {
@@ -289,7 +318,7 @@ public final class Messages {
         parallelism = rs.getInt(1);
       }
       PreparedStatement count = tx.prepare("SELECT count(*) FROM messages WHERE queue_name = ? "
-          + "AND queue_name IS NOT NULL AND (state = 'ACTIVE' OR retried > 0 OR crashes > 0)");
+          + "AND queue_name IS NOT NULL AND (state = 'A' OR retried > 0 OR crashes > 0)");
       count.setString(1, queue);
       try (ResultSet rs = count.executeQuery()) {
         rs.next();
@@ -322,7 +351,7 @@ public final class Messages {
       }
       if (d.flowParallelism() > 0) {
         PreparedStatement active = tx.prepare(
-            "SELECT count(*) FROM messages WHERE flow_key = ? AND state = 'ACTIVE' AND flow_key IS NOT NULL");
+            "SELECT count(*) FROM messages WHERE flow_key = ? AND state = 'A' AND flow_key IS NOT NULL");
         active.setString(1, d.flowKey());
         try (ResultSet rs = active.executeQuery()) {
           rs.next();
@@ -375,10 +404,10 @@ public final class Messages {
    * The attempt's outcome is unknown; returns the ids so the engine can decide (Transitions, Crashed).
    */
   public List<String> activeIds() {
-    PreparedStatement ps = tx.prepare("SELECT id FROM messages WHERE state = 'ACTIVE'");
+    PreparedStatement ps = tx.prepare("SELECT id FROM messages WHERE state = 'A'");
     List<String> out = new ArrayList<>();
     try (ResultSet rs = ps.executeQuery()) {
-      while (rs.next()) out.add(rs.getString(1));
+      while (rs.next()) out.add(StoredIds.read(rs, 1));
       return out;
     } catch (SQLException e) {
       throw new StoreException("listing active messages", e);
@@ -387,11 +416,11 @@ public final class Messages {
 
   /** Re-leases an ACTIVE message found at start so the crash decision can be applied, fenced as usual. */
   public Optional<Message> takeOver(String id, String lease) {
-    PreparedStatement ps = tx.prepare("UPDATE messages SET lease_token = ? WHERE id = ? AND state = 'ACTIVE' RETURNING "
+    PreparedStatement ps = tx.prepare("UPDATE messages SET lease_token = ? WHERE id = ? AND state = 'A' RETURNING "
         + MessageCodec.COLUMNS);
     try {
       ps.setString(1, lease);
-      ps.setString(2, id);
+      StoredIds.bind(tx, ps, 2, id);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? Optional.of(MessageCodec.read(rs)) : Optional.empty();
       }
@@ -406,16 +435,6 @@ public final class Messages {
       return rs.getLong(1);
     } catch (SQLException e) {
       throw new StoreException("counting messages", e);
-    }
-  }
-
-  private static boolean update(PreparedStatement ps, String doing, String a, String b) {
-    try {
-      ps.setString(1, a);
-      ps.setString(2, b);
-      return ps.executeUpdate() == 1;
-    } catch (SQLException e) {
-      throw new StoreException(doing, e);
     }
   }
 }

@@ -5,9 +5,9 @@
 -- One counter for log entry ids and message seqs (a message's seq is the id of its CREATED entry).
 CREATE SEQUENCE log_ids;
 CREATE TABLE messages (
-  seq           BIGINT NOT NULL DEFAULT nextval('log_ids'), -- the id of its CREATED log entry (trigger below)
+  seq           BIGINT NOT NULL DEFAULT nextval('log_ids'), -- the id of its CREATED log entry (see events)
   id            TEXT PRIMARY KEY,
-  state         TEXT NOT NULL,            -- PENDING | ACTIVE
+  state         TEXT NOT NULL,            -- 'P' pending (waits for due_at) | 'A' active (leased to an attempt)
   due_at        BIGINT NOT NULL,
   retried       INTEGER NOT NULL DEFAULT 0,
   crashes       INTEGER NOT NULL DEFAULT 0,
@@ -27,14 +27,14 @@ CREATE TABLE messages (
   spec          BYTEA NOT NULL,            -- binary (MessageCodec): everything else about the message
   body          BYTEA NOT NULL
 );
-CREATE INDEX messages_due ON messages (due_at) WHERE state = 'PENDING';
+CREATE INDEX messages_due ON messages (due_at) WHERE state = 'P';
 -- The lease reaper looks for ACTIVE rows whose lease has run out.
-CREATE INDEX messages_lease ON messages (lease_until) WHERE state = 'ACTIVE';
+CREATE INDEX messages_lease ON messages (lease_until) WHERE state = 'A';
 -- FIFO order of a queue is id order (ids are monotonic).
 CREATE INDEX messages_queue ON messages (queue_name, id) WHERE queue_name IS NOT NULL;
 -- Queued messages holding a parallelism slot (started, not finished): counted when claiming in a cluster.
 CREATE INDEX messages_queue_started ON messages (queue_name)
-  WHERE queue_name IS NOT NULL AND (state = 'ACTIVE' OR retried > 0 OR crashes > 0);
+  WHERE queue_name IS NOT NULL AND (state = 'A' OR retried > 0 OR crashes > 0);
 
 CREATE TABLE dedup (
   dedup_key   TEXT PRIMARY KEY,
@@ -66,16 +66,7 @@ CREATE INDEX events_time ON events (time);
 CREATE INDEX messages_seq ON messages (seq);
 
 -- A message's CREATED entry is not written while the message row exists: the log lists it from the row
--- (id = seq, time = created_at), and this trigger writes it when the row goes, in the same transaction.
-CREATE FUNCTION messages_created_entry() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO events (id, time, message_id, state, url, topic_name, queue_name, schedule_id, labels, flow_key,
-    caller_ip)
-  VALUES (OLD.seq, OLD.created_at, OLD.id, 'CREATED', OLD.url, OLD.topic_name, OLD.queue_name, OLD.schedule_id,
-    OLD.labels, OLD.flow_key, OLD.caller_ip);
-  RETURN OLD;
-END $$;
-CREATE TRIGGER messages_created_entry BEFORE DELETE ON messages FOR EACH ROW EXECUTE FUNCTION messages_created_entry();
+-- (id = seq, time = created_at), and the store writes it from the row, in the transaction that deletes the row.
 
 CREATE TABLE dlq (
   dlq_id       TEXT PRIMARY KEY,
@@ -140,4 +131,4 @@ CREATE TABLE flow_keys (
   window_start  BIGINT NOT NULL,
   started       INTEGER NOT NULL
 );
-CREATE INDEX messages_flow_active ON messages (flow_key) WHERE state = 'ACTIVE' AND flow_key IS NOT NULL;
+CREATE INDEX messages_flow_active ON messages (flow_key) WHERE state = 'A' AND flow_key IS NOT NULL;

@@ -1,9 +1,9 @@
 -- Messages that are not finished yet. A row leaves this table when the message is delivered,
 -- dead-lettered or cancelled; its history stays in events. Times are epoch milliseconds UTC.
 CREATE TABLE messages (
-  seq           INTEGER PRIMARY KEY,      -- the id of its CREATED log entry (see the trigger below)
-  id            TEXT NOT NULL UNIQUE,
-  state         TEXT NOT NULL,            -- PENDING | ACTIVE
+  seq           INTEGER PRIMARY KEY,      -- the id of its CREATED log entry (see events)
+  id            BLOB NOT NULL UNIQUE,     -- 16 bytes (StoredIds), not the 30 characters of the API
+  state         TEXT NOT NULL,            -- 'P' pending (waits for due_at) | 'A' active (leased to an attempt)
   due_at        INTEGER NOT NULL,
   retried       INTEGER NOT NULL DEFAULT 0,
   crashes       INTEGER NOT NULL DEFAULT 0,
@@ -23,14 +23,14 @@ CREATE TABLE messages (
   spec          BLOB NOT NULL,            -- binary (MessageCodec): everything else about the message
   body          BLOB NOT NULL
 );
-CREATE INDEX messages_due ON messages (due_at) WHERE state = 'PENDING';
+CREATE INDEX messages_due ON messages (due_at) WHERE state = 'P';
 -- The lease reaper looks for ACTIVE rows whose lease has run out.
-CREATE INDEX messages_lease ON messages (lease_until) WHERE state = 'ACTIVE';
+CREATE INDEX messages_lease ON messages (lease_until) WHERE state = 'A';
 -- FIFO order of a queue is id order (ids are monotonic).
 CREATE INDEX messages_queue ON messages (queue_name, id) WHERE queue_name IS NOT NULL;
 -- Queued messages holding a parallelism slot (started, not finished): counted when claiming in a cluster.
 CREATE INDEX messages_queue_started ON messages (queue_name)
-  WHERE queue_name IS NOT NULL AND (state = 'ACTIVE' OR retried > 0 OR crashes > 0);
+  WHERE queue_name IS NOT NULL AND (state = 'A' OR retried > 0 OR crashes > 0);
 
 CREATE TABLE dedup (
   dedup_key   TEXT PRIMARY KEY,
@@ -60,14 +60,8 @@ CREATE INDEX events_message ON events (message_id);
 CREATE INDEX events_time ON events (time);
 
 -- A message's CREATED entry is not written while the message row exists: the log lists it from the row
--- (id = seq, time = created_at), and this trigger writes it when the row goes, in the same transaction.
+-- (id = seq, time = created_at), and the store writes it from the row, in the transaction that deletes the row.
 -- Log ids and message seqs come from one counter (the store allocates both), so the entry keeps its place.
-CREATE TRIGGER messages_created_entry BEFORE DELETE ON messages BEGIN
-  INSERT INTO events (id, time, message_id, state, url, topic_name, queue_name, schedule_id, labels, flow_key,
-    caller_ip)
-  VALUES (OLD.seq, OLD.created_at, OLD.id, 'CREATED', OLD.url, OLD.topic_name, OLD.queue_name, OLD.schedule_id,
-    OLD.labels, OLD.flow_key, OLD.caller_ip);
-END;
 
 CREATE TABLE dlq (
   dlq_id       TEXT PRIMARY KEY,
@@ -132,4 +126,4 @@ CREATE TABLE flow_keys (
   window_start  BIGINT NOT NULL,
   started       INTEGER NOT NULL
 );
-CREATE INDEX messages_flow_active ON messages (flow_key) WHERE state = 'ACTIVE' AND flow_key IS NOT NULL;
+CREATE INDEX messages_flow_active ON messages (flow_key) WHERE state = 'A' AND flow_key IS NOT NULL;
