@@ -1,6 +1,11 @@
 package dev.herald.store;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class SqliteStoreTest extends StoreContract {
@@ -9,5 +14,18 @@ class SqliteStoreTest extends StoreContract {
   @Override
   protected Db openFresh(TestClock clock) {
     return Db.open(dir.toString(), new Db.Options(2, 1000, clock));
+  }
+
+  @Test
+  void a_new_file_gets_8_kib_pages_in_wal_mode() throws Exception {
+    try (var c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("herald.db"));
+        var s = c.createStatement()) {
+      try (ResultSet rs = s.executeQuery("PRAGMA page_size")) {
+        assertThat(rs.getInt(1)).isEqualTo(8192);
+      }
+      try (ResultSet rs = s.executeQuery("PRAGMA journal_mode")) {
+        assertThat(rs.getString(1)).isEqualTo("wal");
+      }
+    }
   }
 }
