@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# 1,000,000 pending delayed messages: Herald RSS, data dir size, and restart -> /readyz 200 time.
+# 1,000,000 pending delayed messages: Herald RSS, data dir size, restart -> /readyz 200 time, and nothing
+# lost (after the restart DELETE /v2/messages must cancel all N; exit 4 if not).
 #   bench/footprint.sh            # N=1000000 (published through /v2/batch, 1000 per request)
 # Env: N PORT (18384) TIMEOUT_S (1800) HERALD_JAVA_OPTS
 set -euo pipefail

@@ -2,7 +2,8 @@
 'use strict';
 // Footprint of pending DELAYED messages: publishes N messages with a long Upstash-Delay through
 // /v2/batch (1000 per request, several requests in flight), then reports Herald's RSS and the data
-// directory size, stops Herald (SIGTERM), restarts it on the same data and times spawn -> /readyz 200.
+// directory size, stops Herald (SIGTERM), restarts it on the same data and times spawn -> /readyz 200,
+// then cancels everything (DELETE /v2/messages) and checks that the count is N: nothing lost.
 // No npm dependencies.
 const { spawn, execFileSync } = require('child_process');
 const fs = require('fs');
@@ -15,9 +16,9 @@ const TOKEN = 'eyJVc2VySUQiOiJkZWZhdWx0VXNlciIsIlBhc3N3b3JkIjoiZGVmYXVsdFBhc3N3b
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONC });
 let herald;
-function call(method, path, body) {
+function call(method, path, body, timeoutMs = 120000) {
   return new Promise((resolve, reject) => {
-    const r = http.request({ host: '127.0.0.1', port: PORT, path, method, agent, timeout: 120000,
+    const r = http.request({ host: '127.0.0.1', port: PORT, path, method, agent, timeout: timeoutMs,
       headers: { authorization: 'Bearer ' + TOKEN, 'content-type': 'application/json' } }, (res) => {
       let d = ''; res.on('data', (c) => { d += c; }); res.on('end', () => resolve({ status: res.statusCode, body: d }));
     });
@@ -76,13 +77,20 @@ async function main() {
   const restartReadyMs = await readyMs(tRestart, 120000);
   await sleep(3000);
   const rssAfterRestart = rssMb(herald.pid);
+  // Nothing lost across the restart: cancelling everything (DELETE /v2/messages, no filter) must count N.
+  const tCancel = Date.now();
+  const c = await call('DELETE', '/v2/messages', null, 1200000);
+  const cancelSeconds = (Date.now() - tCancel) / 1000;
+  const pendingAfterRestart = c.status === 200 ? JSON.parse(c.body).cancelled : -1;
   await stopHerald();
   const res = { n: N, failedBatches: fail, publishSeconds: pubSec, publishPerSec: N / pubSec, rssMiB: rss, dataDirMiB: disk,
-    dataDirMiBAfterStop: diskStopped, restartToReadyzMs: restartReadyMs, firstStartToReadyzMs: firstReady, rssMiBAfterRestart: rssAfterRestart };
+    dataDirMiBAfterStop: diskStopped, restartToReadyzMs: restartReadyMs, firstStartToReadyzMs: firstReady, rssMiBAfterRestart: rssAfterRestart,
+    pendingAfterRestart, lost: N - pendingAfterRestart, cancelAllSeconds: cancelSeconds };
   console.log(JSON.stringify(res));
   if (a.out) fs.appendFileSync(a.out, JSON.stringify(res) + '\n');
   if (!a.keep) fs.rmSync(DATA, { recursive: true, force: true });
-  return fail ? 3 : 0;
+  if (pendingAfterRestart !== N) console.error(`LOST: ${N} published, ${pendingAfterRestart} pending after the restart`);
+  return fail ? 3 : pendingAfterRestart !== N ? 4 : 0;
 }
 main().then(async (c) => { await stopHerald(); process.exit(c); }, async (e) => { console.error('footprint failed:', e.stack || e.message); await stopHerald(); process.exit(1); });
 process.on('SIGTERM', async () => { await stopHerald(); process.exit(143); });
