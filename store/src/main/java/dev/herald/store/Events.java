@@ -69,7 +69,7 @@ public final class Events {
 
   /**
    * Newest first (or oldest first), entries past the cursor id (0 = from the start). The CREATED entries
-   * of messages not finished yet come from their rows (see the migration's trigger), merged in id order.
+   * of messages not finished yet come from their rows (see the class comment), merged in id order.
    */
   public List<Event> list(Filter f, long cursor, int limit) {
     List<Object> args = new ArrayList<>();

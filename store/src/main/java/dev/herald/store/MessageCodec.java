@@ -17,20 +17,19 @@ import java.util.Map;
  * so adding a message field does not need a migration. The body stays a BLOB, byte for byte.
  *
  * <p>The spec is a version byte, a bit set of the fields present, then each present field in bit order:
- * strings as a varint length plus UTF-8, numbers as zig-zag varints, header maps as a count then
+ * strings (see below), numbers as zig-zag varints, header maps as a count then
  * (name, count, values...). A field that is null, empty or 0 is absent and reads back as such
  * (a timeout is absent only when null). The bit
  * of a field is on disk: a new field takes the next free bit, never an old one. (It replaced JSON,
  * which took about twice the bytes and was the largest cost of decoding a claimed message.)
  *
- * <p>Since version 2 a string is {@code varint(length << 1)} plus UTF-8, or {@code varint(index << 1 | 1)}
+ * <p>A string is {@code varint(length << 1)} plus UTF-8, or {@code varint(index << 1 | 1)}
  * for an entry of {@link #TABLE}: methods and the most common header names and values, which nearly
  * every message repeats (like HPACK's static table). The table is on disk too: append, never reorder.
- * Version 1 rows (no table) still read.
  */
 final class MessageCodec {
   private static final int VERSION = 2;
-  /** Strings stored as their index (version 2). Append only: the index of an entry is on disk. */
+  /** Strings stored as their index. Append only: the index of an entry is on disk. */
   private static final List<String> TABLE = List.of("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
       "Content-Type", "content-type", "application/json", "application/json; charset=utf-8",
       "application/json;charset=UTF-8", "text/plain", "text/plain;charset=UTF-8", "text/plain; charset=utf-8",
@@ -118,10 +117,7 @@ final class MessageCodec {
       String scheduleId, String callerIp, String flowKey, byte[] spec, byte[] body) {
     In in = new In(spec);
     int version = in.read();
-    if (version != 1 && version != VERSION) {
-      throw new IllegalStateException("message " + id + ": unknown spec version " + version);
-    }
-    in.tabled = version >= 2;
+    if (version != VERSION) throw new IllegalStateException("message " + id + ": unknown spec version " + version);
     long p = in.varint();
     String endpoint = has(p, ENDPOINT) ? in.string() : null;
     String method = has(p, METHOD) ? in.string() : null;
@@ -218,7 +214,6 @@ final class MessageCodec {
   private static final class In {
     private final byte[] b;
     private int i;
-    private boolean tabled; // version 2 strings
 
     In(byte[] b) {
       this.b = b;
@@ -244,8 +239,8 @@ final class MessageCodec {
 
     String string() {
       long v = varint();
-      if (tabled && (v & 1) == 1) return TABLE.get((int) (v >>> 1));
-      int n = (int) (tabled ? v >>> 1 : v);
+      if ((v & 1) == 1) return TABLE.get((int) (v >>> 1));
+      int n = (int) (v >>> 1);
       String s = new String(b, i, n, StandardCharsets.UTF_8);
       i += n;
       return s;

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.herald.core.message.Headers;
 import dev.herald.core.message.Message;
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -49,27 +47,5 @@ class MessageCodecTest {
     int saved = ("PROPFIND".length() + "Content-Tipe".length() + "application/jsom".length());
     assertThat(MessageCodec.spec(rare).length - MessageCodec.spec(common).length).isEqualTo(saved);
     assertThat(roundTrip(rare).method()).isEqualTo("PROPFIND");
-  }
-
-  @Test
-  void a_version_1_spec_without_the_table_still_reads() {
-    ByteArrayOutputStream v1 = new ByteArrayOutputStream();
-    v1.write(1); // version
-    v1.write(0b110); // METHOD and HEADERS present
-    text(v1, "POST");
-    v1.write(1); // one header
-    text(v1, "Content-Type");
-    v1.write(1);
-    text(v1, "application/json");
-    Message m = MessageCodec.decode("msg_1", 0, 0, T0.toEpochMilli(), "https://example.com", null, null, null, null,
-        null, v1.toByteArray(), new byte[0]);
-    assertThat(m.method()).isEqualTo("POST");
-    assertThat(m.headers().map()).isEqualTo(Map.of("Content-Type", List.of("application/json")));
-  }
-
-  private static void text(ByteArrayOutputStream out, String s) {
-    byte[] b = s.getBytes(StandardCharsets.UTF_8);
-    out.write(b.length);
-    out.write(b, 0, b.length);
   }
 }
