@@ -86,7 +86,7 @@ public final class Events {
       sql.append(" UNION ALL SELECT * FROM (SELECT seq, created_at, id, 'CREATED', url, topic_name, queue_name, "
           + "schedule_id, labels, NULLIF(spec, spec) FROM messages WHERE 1=1");
       where(sql, args, f, cursor, new Columns("seq", "created_at", "id"),
-          f.messageIds() == null ? null : f.messageIds().stream().map(id -> StoredIds.value(tx, id)).toList());
+          StoredIds.values(tx, f.messageIds()));
       sql.append(" ORDER BY seq").append(order).append(" LIMIT ?) m");
       args.add(limit);
     }
@@ -121,13 +121,8 @@ public final class Events {
       args.add(cursor);
     }
     Filters.anyOf(sql, args, c.messageId(), ids);
-    Filters.anyOf(sql, args, "url", f.urls());
-    Filters.anyOf(sql, args, "topic_name", f.topicNames());
-    Filters.anyOf(sql, args, "queue_name", f.queueNames());
-    Filters.anyOf(sql, args, "schedule_id", f.scheduleIds());
-    Filters.labels(sql, args, f.labels());
-    Filters.anyOf(sql, args, "flow_key", f.flowControlKeys());
-    Filters.anyOf(sql, args, "caller_ip", f.callerIps());
+    Filters.messageFacts(sql, args, f.urls(), f.topicNames(), f.queueNames(), f.scheduleIds(), f.labels(),
+        f.flowControlKeys(), f.callerIps());
     Filters.range(sql, args, c.time(), f.fromDate(), f.toDate());
   }
 

@@ -21,6 +21,23 @@ final class Filters {
     sql.append(')');
   }
 
+  /**
+   * The filters on what a message and each of its log entries both carry, under the same column names
+   * in {@code messages} and {@code events}: destination, topic, queue, schedule, labels, flow-control
+   * key, caller IP.
+   */
+  static void messageFacts(StringBuilder sql, List<Object> args, List<String> urls, List<String> topicNames,
+      List<String> queueNames, List<String> scheduleIds, List<String> labels, List<String> flowKeys,
+      List<String> callerIps) {
+    anyOf(sql, args, "url", urls);
+    anyOf(sql, args, "topic_name", topicNames);
+    anyOf(sql, args, "queue_name", queueNames);
+    anyOf(sql, args, "schedule_id", scheduleIds);
+    labels(sql, args, labels);
+    anyOf(sql, args, "flow_key", flowKeys);
+    anyOf(sql, args, "caller_ip", callerIps);
+  }
+
   /** Labels are stored as ",a,b,"; a row matches when it has any of the given labels. */
   static void labels(StringBuilder sql, List<Object> args, List<String> labels) {
     if (labels == null || labels.isEmpty()) return;

@@ -30,15 +30,10 @@ public final class Messages {
     List<Object> args = new ArrayList<>();
     args.add(StoredIds.value(tx, afterId));
     if (f.messageIds() != null && !f.messageIds().isEmpty()) {
-      Filters.anyOf(sql, args, "id", f.messageIds().stream().map(id -> StoredIds.value(tx, id)).toList());
+      Filters.anyOf(sql, args, "id", StoredIds.values(tx, f.messageIds()));
     } else {
-      Filters.anyOf(sql, args, "topic_name", f.topicNames());
-      Filters.anyOf(sql, args, "queue_name", f.queueNames());
-      Filters.anyOf(sql, args, "url", f.urls());
-      Filters.labels(sql, args, f.labels());
-      Filters.anyOf(sql, args, "flow_key", f.flowControlKeys());
-      Filters.anyOf(sql, args, "schedule_id", f.scheduleIds());
-      Filters.anyOf(sql, args, "caller_ip", f.callerIps());
+      Filters.messageFacts(sql, args, f.urls(), f.topicNames(), f.queueNames(), f.scheduleIds(), f.labels(),
+          f.flowControlKeys(), f.callerIps());
       Filters.range(sql, args, "created_at", f.fromDate(), f.toDate());
     }
     sql.append(" ORDER BY id LIMIT ?");

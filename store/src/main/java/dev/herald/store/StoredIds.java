@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.List;
 
 /**
  * How SQLite keeps a message id in {@code messages}: 16 bytes instead of 30 characters, in the row and
@@ -34,6 +35,11 @@ final class StoredIds {
   /** The value {@link #bind} would bind, for filters built as argument lists. */
   static Object value(Tx tx, String id) {
     return tx.dialect() instanceof Dialect.Sqlite ? pack(id) : id;
+  }
+
+  /** {@link #value} of each id, for an any-of filter; null stays null (no filter). */
+  static List<Object> values(Tx tx, List<String> ids) {
+    return ids == null ? null : ids.stream().map(id -> value(tx, id)).toList();
   }
 
   /** Reads a message id column: packed bytes (SQLite's messages), or text (PostgreSQL, the events table). */
