@@ -8,7 +8,7 @@
 #
 # Env: ROUNDS (3) N (20000) LAT_N (5000) RATE (500) SCENARIOS (burst,rate,delayed)
 #      SYSTEMS (sut,bullmq:http,pgboss:http) SUT_PORT (18380) SINK_PORT (18391) PEER_PORT (18390) PEERS_TIMEOUT_S (3600, hard bound)
-#      HERALD_JAVA_OPTS (passed to Herald's JVM, e.g. a JFR recording) HARNESS_SRC HARNESS_DIR PERF_TMP
+#      HERALD_JAVA_OPTS (replaces the launcher's JVM options) HERALD_JAVA_OPTS_EXTRA (added to them, e.g. a JFR recording) HARNESS_SRC HARNESS_DIR PERF_TMP
 # Herald runs in its only mode: SQLite WAL, synchronous=FULL, fsync before every 2xx.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"; ROOT="$(cd "$HERE/.." && pwd)"
@@ -47,7 +47,7 @@ for f in summary.md summary.json machine.json bench.log raw.jsonl; do [ -f "$RAW
   echo "command: ROUNDS=$ROUNDS N=$N LAT_N=$LAT_N RATE=$RATE SCENARIOS=$SCENARIOS SYSTEMS=$SYSTEMS bench/peers.sh"
   echo "herald: $HEAD_AT_START (HEAD when the run started), durability: SQLite WAL synchronous=FULL (fsync before every 2xx)"
   echo "machine: nproc=$(nproc) mem=$(free -m | awk '/Mem:/{print $2" MiB"}') kernel=$(uname -r) cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-  echo "HERALD_JAVA_OPTS=${HERALD_JAVA_OPTS:-<launcher default>}"
+  echo "HERALD_JAVA_OPTS=${HERALD_JAVA_OPTS:-<launcher default>} HERALD_JAVA_OPTS_EXTRA=${HERALD_JAVA_OPTS_EXTRA:-}"
   echo "exit: $rc"
 } > "$OUT/run.txt"
 echo "== results in $OUT" >&2

@@ -7,7 +7,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"; ROOT="$(cd "$HERE/.." && pwd)"
 JDK="$("$ROOT/scripts/find-jdk.sh")"
 OUT="$HERE/results/profile-${SCENARIOS:-burst}-$(date -u +%Y%m%dT%H%M%SZ)"; mkdir -p "$OUT"
-export HERALD_JAVA_OPTS="-XX:+UseSerialGC -Xss512k -Xmn80m -XX:StartFlightRecording=filename=$OUT/herald-%p.jfr,settings=profile,dumponexit=true"
+export HERALD_JAVA_OPTS_EXTRA="-XX:StartFlightRecording=filename=$OUT/herald-%p.jfr,settings=profile,dumponexit=true"
 SYSTEMS=sut ROUNDS=1 SCENARIOS=${SCENARIOS:-burst} RETRIES=0 "$HERE/peers.sh" | tee "$OUT/peers.txt"
 for f in "$OUT"/herald-*.jfr; do
   for v in hot-methods cpu-load-samples gc allocation-by-class contention-by-site thread-cpu-load; do

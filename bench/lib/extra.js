@@ -143,7 +143,7 @@ async function scenario(name, sc) {
   const serve = sc.store === 'pg';
   const token = serve ? 'bench-' + crypto.randomBytes(12).toString('hex') : DEV_TOKEN;
   if (serve) { dropDb(); psql(`CREATE DATABASE ${PG_DB}`); }
-  const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HERALD_') || k === 'HERALD_JAVA_OPTS'));
+  const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HERALD_') || k === 'HERALD_JAVA_OPTS' || k === 'HERALD_JAVA_OPTS_EXTRA'));
   const nodes = [];
   for (let i = 0; i < nodePorts.length; i++) {
     const port = nodePorts[i], data = `/tmp/herald-extra-data-${port}`;
@@ -154,7 +154,7 @@ async function scenario(name, sc) {
       Object.assign(env, { HERALD_TOKEN: token, HERALD_SERVER_HOST: '127.0.0.1', HERALD_EGRESS_ALLOW: '127.0.0.1/32',
         HERALD_CURRENT_SIGNING_KEY: 'sig_' + crypto.randomBytes(14).toString('hex'), HERALD_NEXT_SIGNING_KEY: 'sig_' + crypto.randomBytes(14).toString('hex') });
     }
-    if (JFR) env.HERALD_JAVA_OPTS = `${process.env.HERALD_JAVA_OPTS || '-XX:+UseSerialGC -Xss512k -Xmn80m'} -XX:StartFlightRecording=filename=${OUT}/${name}-node${i}.jfr,settings=profile,dumponexit=true`;
+    if (JFR) env.HERALD_JAVA_OPTS_EXTRA = `${process.env.HERALD_JAVA_OPTS_EXTRA || ''} -XX:StartFlightRecording=filename=${OUT}/${name}-node${i}.jfr,settings=profile,dumponexit=true`;
     const args = [serve ? 'serve' : 'dev', '--port', String(port), '--data', data];
     if (serve) args.push('--store', `${PG_URL}/${PG_DB}`);
     nodes.push({ port, data, proc: start(HERALD, args, `herald-${name}-node${i}.log`, env) });
