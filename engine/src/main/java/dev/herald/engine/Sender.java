@@ -46,8 +46,8 @@ import org.apache.hc.core5.util.Timeout;
  * Herald together: docs/performance.md). It sends the request target exactly as the destination URL
  * spells it ({@code //}, {@code ;}, dot segments and percent-escapes kept). Connections are kept alive
  * in a pool per destination host; one idle for more than a second is checked before reuse.
- * The socket timeout bounds each read; a timer cancels an attempt that passes its total timeout,
- * which closes its connection.
+ * A timer cancels an attempt that passes its total timeout, which closes its connection and so ends
+ * a connect, write or read in progress; reads have no timeout of their own (see the constructor).
  */
 public final class Sender implements AutoCloseable {
   /**
@@ -69,6 +69,7 @@ public final class Sender implements AutoCloseable {
   private final InstantSource clock;
   private final Settings settings;
   private final ScheduledThreadPoolExecutor timer;
+  private final RequestConfig defaultRequestConfig;
 
   public Sender(Signer signer, EgressGuard egress, InstantSource clock, Settings settings) {
     this.signer = signer;
@@ -82,7 +83,11 @@ public final class Sender implements AutoCloseable {
         .setDefaultSocketConfig(SocketConfig.custom().setTcpNoDelay(true).build())
         .setDefaultConnectionConfig(ConnectionConfig.custom()
             .setConnectTimeout(Timeout.of(settings.connectTimeout()))
-            .setSocketTimeout(Timeout.of(settings.maxAttemptTimeout()))
+            // No socket (read) timeout: the attempt's alarm below ends it at its total timeout by closing
+            // the connection, which also ends a read in progress. A socket timeout would make every read
+            // of a virtual thread a timed park, each one scheduling and cancelling a task on the
+            // scheduler's delay queue and waking its thread: about a tenth of all CPU in profiles.
+            .setSocketTimeout(Timeout.DISABLED)
             .setValidateAfterInactivity(TimeValue.ofSeconds(1))
             .build())
         .build();
@@ -96,6 +101,8 @@ public final class Sender implements AutoCloseable {
         .evictIdleConnections(TimeValue.ofSeconds(30))
         .setUserAgent("Upstash-QStash")
         .build();
+    this.defaultRequestConfig = RequestConfig.custom()
+        .setConnectionRequestTimeout(Timeout.of(settings.maxAttemptTimeout())).build();
     this.timer = new ScheduledThreadPoolExecutor(1, r -> Thread.ofPlatform().name("herald-attempt-timer").daemon(true).unstarted(r));
     timer.setRemoveOnCancelPolicy(true);
   }
@@ -114,10 +121,9 @@ public final class Sender implements AutoCloseable {
     Duration timeout = m.timeoutMillis() == null ? settings.maxAttemptTimeout()
         : Duration.ofMillis(Math.min(m.timeoutMillis(), settings.maxAttemptTimeout().toMillis()));
     HttpUriRequestBase request = new HttpUriRequestBase(m.method(), uri);
-    request.setConfig(RequestConfig.custom()
-        .setResponseTimeout(Timeout.of(timeout))
-        .setConnectionRequestTimeout(Timeout.of(timeout))
-        .build());
+    // Only the wait for a pooled connection is bounded here; the alarm bounds the whole attempt.
+    request.setConfig(timeout.equals(settings.maxAttemptTimeout()) ? defaultRequestConfig
+        : RequestConfig.custom().setConnectionRequestTimeout(Timeout.of(timeout)).build());
     for (Map.Entry<String, List<String>> h : m.headers().map().entrySet()) {
       String lower = h.getKey().toLowerCase(Locale.ROOT);
       if (HeaderParser.RESTRICTED.contains(lower) || HOP_BY_HOP.contains(lower)) continue;
