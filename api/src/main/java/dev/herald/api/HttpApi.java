@@ -58,7 +58,7 @@ public final class HttpApi implements AutoCloseable {
         // a client that stops sending mid-request (slow loris) is cut off after this long. TCP_NODELAY:
         // Helidon writes a response larger than its 8 KiB buffer in several writes, and with Nagle the
         // last, short one waits for the client's delayed ACK (up to 40 ms) on a kept-alive connection,
-        // which is how the SDKs call (a 23 KB GET /v2/events took 48-65 ms each, 6-14 ms with it).
+        // which is how the SDKs call (a 23 KB GET /v2/events took 47-65 ms each, 6-14 ms with it).
         .connectionOptions(o -> o.readTimeout(limits.readTimeout()).tcpNoDelay(true))
         .shutdownHook(false)
         .addProtocol(io.helidon.webserver.http1.Http1Config.builder()
