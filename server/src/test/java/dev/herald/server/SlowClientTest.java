@@ -23,8 +23,8 @@ import org.junit.jupiter.api.Timeout;
  *
  * <p>Disabled because it fails: both cases are still connected after 40 s. Helidon 4.5 does not apply
  * the read timeout of {@code connectionOptions} to the connections it accepts, and its idle-connection
- * check only interrupts connections that are waiting for, or reading, a request line. docs/guarantees.md (section 7) states the gap;
- * enable this test with the fix.
+ * check only interrupts connections that are waiting for, or reading, a request line.
+ * docs/guarantees.md (section 7) states the gap; enable this test with the fix.
  */
 @Disabled("server.read-timeout is not enforced on accepted connections (Helidon 4.5); see docs/guarantees.md, section 7")
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
