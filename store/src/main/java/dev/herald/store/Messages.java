@@ -176,36 +176,46 @@ public final class Messages {
 
   /** Removes a finished message (delivered, failed or cancelled during its attempt), fenced by lease. */
   public boolean finish(String id, String lease) {
-    writeCreatedEntry(id, lease);
-    PreparedStatement ps = tx.prepare("DELETE FROM messages WHERE id = ? AND lease_token = ?");
+    PreparedStatement ps = tx.prepare("DELETE FROM messages WHERE id = ? AND lease_token = ? RETURNING " + CREATED_COLUMNS);
     try {
       StoredIds.bind(tx, ps, 1, id);
       ps.setString(2, lease);
-      return ps.executeUpdate() == 1;
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) return false;
+        logCreated(id, rs);
+        return true;
+      }
     } catch (SQLException e) {
       throw new StoreException("finishing message " + id, e);
     }
   }
 
+  /** What the CREATED log entry of a deleted row is made of (see {@link #logCreated}). */
+  private static final String CREATED_COLUMNS =
+      "seq, created_at, url, topic_name, queue_name, schedule_id, labels, flow_key, caller_ip";
+
   /**
-   * Writes the CREATED log entry of a message about to be deleted (fenced by {@code lease} unless null),
-   * from its row: until now the row stood for it (see {@link Events}). The entry takes the row's seq as
-   * its id, so it keeps its place in the log.
+   * Writes the CREATED log entry of a message whose row was just deleted, from the row the DELETE
+   * returned: until then the row stood for it (see {@link Events}). The entry takes the row's seq as its
+   * id, so it keeps its place in the log. Written only for a row this statement deleted: with a separate
+   * read before the DELETE, another node could change the lease in between (PostgreSQL reads each
+   * statement afresh), leaving an entry behind for a row that stays, and a duplicate id at its real finish.
    */
-  private void writeCreatedEntry(String id, String lease) {
+  private void logCreated(String id, ResultSet row) throws SQLException {
     PreparedStatement ps = tx.prepare("""
         INSERT INTO events (id, time, message_id, state, url, topic_name, queue_name, schedule_id, labels, flow_key,
-          caller_ip)
-        SELECT seq, created_at, ?, 'CREATED', url, topic_name, queue_name, schedule_id, labels, flow_key, caller_ip
-        FROM messages WHERE id = ?""" + (lease == null ? "" : " AND lease_token = ?"));
-    try {
-      ps.setString(1, id);
-      StoredIds.bind(tx, ps, 2, id);
-      if (lease != null) ps.setString(3, lease);
-      ps.executeUpdate();
-    } catch (SQLException e) {
-      throw new StoreException("logging the creation of " + id, e);
-    }
+          caller_ip) VALUES (?, ?, ?, 'CREATED', ?, ?, ?, ?, ?, ?, ?)""");
+    ps.setLong(1, row.getLong("seq"));
+    ps.setLong(2, row.getLong("created_at"));
+    ps.setString(3, id);
+    ps.setString(4, row.getString("url"));
+    ps.setString(5, row.getString("topic_name"));
+    ps.setString(6, row.getString("queue_name"));
+    ps.setString(7, row.getString("schedule_id"));
+    ps.setString(8, row.getString("labels"));
+    ps.setString(9, row.getString("flow_key"));
+    ps.setString(10, row.getString("caller_ip"));
+    ps.executeUpdate();
   }
 
   /** Puts an attempted message back for a later attempt, fenced by lease. */
@@ -226,12 +236,15 @@ public final class Messages {
 
   /** Cancels a message whatever its state; an attempt in flight loses its fence and is dropped. */
   public Optional<Message> cancel(String id) {
-    writeCreatedEntry(id, null);
-    PreparedStatement ps = tx.prepare("DELETE FROM messages WHERE id = ? RETURNING " + MessageCodec.COLUMNS);
+    PreparedStatement ps = tx.prepare("DELETE FROM messages WHERE id = ? RETURNING " + MessageCodec.COLUMNS
+        + ", seq, labels");
     try {
       StoredIds.bind(tx, ps, 1, id);
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.of(MessageCodec.read(rs)) : Optional.empty();
+        if (!rs.next()) return Optional.empty();
+        Message m = MessageCodec.read(rs);
+        logCreated(id, rs);
+        return Optional.of(m);
       }
     } catch (SQLException e) {
       throw new StoreException("cancelling message " + id, e);
