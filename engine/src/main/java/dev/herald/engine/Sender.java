@@ -69,7 +69,7 @@ public final class Sender implements AutoCloseable {
   private final InstantSource clock;
   private final Settings settings;
   private final ScheduledThreadPoolExecutor timer;
-  private final RequestConfig defaultRequestConfig;
+  private final RequestConfig requestConfig;
 
   public Sender(Signer signer, EgressGuard egress, InstantSource clock, Settings settings) {
     this.signer = signer;
@@ -101,7 +101,10 @@ public final class Sender implements AutoCloseable {
         .evictIdleConnections(TimeValue.ofSeconds(30))
         .setUserAgent("Upstash-QStash")
         .build();
-    this.defaultRequestConfig = RequestConfig.custom()
+    // One config for every request: only the wait for a pooled connection is bounded here (it does not
+    // happen when maxConnections is the delivery concurrency); the alarm below bounds the whole attempt,
+    // that wait included, at the message's own timeout.
+    this.requestConfig = RequestConfig.custom()
         .setConnectionRequestTimeout(Timeout.of(settings.maxAttemptTimeout())).build();
     this.timer = new ScheduledThreadPoolExecutor(1, r -> Thread.ofPlatform().name("herald-attempt-timer").daemon(true).unstarted(r));
     timer.setRemoveOnCancelPolicy(true);
@@ -121,9 +124,7 @@ public final class Sender implements AutoCloseable {
     Duration timeout = m.timeoutMillis() == null ? settings.maxAttemptTimeout()
         : Duration.ofMillis(Math.min(m.timeoutMillis(), settings.maxAttemptTimeout().toMillis()));
     HttpUriRequestBase request = new HttpUriRequestBase(m.method(), uri);
-    // Only the wait for a pooled connection is bounded here; the alarm bounds the whole attempt.
-    request.setConfig(timeout.equals(settings.maxAttemptTimeout()) ? defaultRequestConfig
-        : RequestConfig.custom().setConnectionRequestTimeout(Timeout.of(timeout)).build());
+    request.setConfig(requestConfig);
     for (Map.Entry<String, List<String>> h : m.headers().map().entrySet()) {
       String lower = h.getKey().toLowerCase(Locale.ROOT);
       if (HeaderParser.RESTRICTED.contains(lower) || HOP_BY_HOP.contains(lower)) continue;

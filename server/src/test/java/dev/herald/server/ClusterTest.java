@@ -131,14 +131,9 @@ class ClusterTest {
     // Attempts node 1 still held when it woke may have been re-queued by its own reaper (its lease ran
     // out while frozen): they are delivered again a little later. Wait until every message is logged
     // DELIVERED, then check that none was logged twice.
+    waitUntil(Duration.ofSeconds(60), () -> deliveredEventsPerMessage().keySet().containsAll(acked));
     Map<String, Integer> deliveredEvents = deliveredEventsPerMessage();
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (System.nanoTime() < deadline && !deliveredEvents.keySet().containsAll(acked)) {
-      Thread.sleep(500);
-      deliveredEvents = deliveredEventsPerMessage();
-    }
-    Map<String, Integer> finalEvents = deliveredEvents;
-    assertThat(acked).allSatisfy(id -> assertThat(finalEvents.getOrDefault(id, 0)).as(id).isEqualTo(1));
+    assertThat(acked).allSatisfy(id -> assertThat(deliveredEvents.getOrDefault(id, 0)).as(id).isEqualTo(1));
   }
 
   private static void signal(String sig, long pid) throws Exception {
@@ -230,9 +225,14 @@ class ClusterTest {
     return acked;
   }
 
-  private void awaitDelivered(Set<String> acked, Duration bound) throws Exception {
+  /** Polls {@code done} until it holds or {@code bound} passes; the caller's assertions then say what is missing. */
+  private static void waitUntil(Duration bound, java.util.concurrent.Callable<Boolean> done) throws Exception {
     long deadline = System.nanoTime() + bound.toNanos();
-    while (System.nanoTime() < deadline && !received.keySet().containsAll(acked)) Thread.sleep(200);
+    while (System.nanoTime() < deadline && !done.call()) Thread.sleep(200);
+  }
+
+  private void awaitDelivered(Set<String> acked, Duration bound) throws Exception {
+    waitUntil(bound, () -> received.keySet().containsAll(acked));
     Set<String> missing = ConcurrentHashMap.newKeySet();
     missing.addAll(acked);
     missing.removeAll(received.keySet());
