@@ -4,6 +4,7 @@ import dev.herald.core.ValidationException;
 import dev.herald.engine.NotFoundException;
 import dev.herald.store.Json;
 import dev.herald.store.StoreUnavailableException;
+import io.helidon.common.buffers.DataReader;
 import io.helidon.http.DirectHandler;
 import io.helidon.http.Header;
 import io.helidon.http.ServerResponseHeaders;
@@ -175,7 +176,7 @@ public final class HttpApi implements AutoCloseable {
       byte[] b = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limits.maxBodyBytes() + 1));
       if (b.length > limits.maxBodyBytes()) throw tooLarge();
       return b;
-    } catch (IOException e) {
+    } catch (IOException | DataReader.InsufficientDataAvailableException e) { // the client ended the connection
       throw new ApiException(400, "could not read request body");
     }
   }
