@@ -4,11 +4,13 @@ import dev.herald.core.ValidationException;
 import dev.herald.engine.NotFoundException;
 import dev.herald.store.Json;
 import dev.herald.store.StoreUnavailableException;
+import io.helidon.common.buffers.DataReader;
 import io.helidon.http.DirectHandler;
 import io.helidon.http.Header;
 import io.helidon.http.ServerResponseHeaders;
 import io.helidon.http.Status;
 import io.helidon.http.HeaderNames;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -41,6 +43,7 @@ public final class HttpApi implements AutoCloseable {
   /** Bytes of request bodies held in memory right now; bounded so overload is refused, not buffered. */
   private final java.util.concurrent.atomic.AtomicLong inflightBytes = new java.util.concurrent.atomic.AtomicLong();
   private WebServer server;
+  private ReadWatchdog watchdog;
 
   public HttpApi(Routes routes, Auth auth, Limits limits) {
     this.routes = routes;
@@ -49,23 +52,25 @@ public final class HttpApi implements AutoCloseable {
   }
 
   public int start(String host, int port) {
+    watchdog = new ReadWatchdog(limits.readTimeout());
     server = WebServer.builder()
         .host(host)
         .port(port)
         .maxPayloadSize(-1) // we cap bodies ourselves, to answer with the QStash error body
         .maxTcpConnections(limits.maxConnections())
         .idleConnectionTimeout(limits.idleTimeout())
-        // readTimeout: meant to cut off a client that stops sending mid-request (slow loris), but Helidon
-        // 4.5 does not apply it to accepted connections (SlowClientTest, disabled). TCP_NODELAY:
+        // No readTimeout here: Helidon 4.5 does not apply the one of connectionOptions to the connections
+        // it accepts; ReadWatchdog enforces server.read-timeout (SlowClientTest). TCP_NODELAY:
         // Helidon writes a response larger than its 8 KiB buffer in several writes, and with Nagle the
         // last, short one waits for the client's delayed ACK (up to 40 ms) on a kept-alive connection,
         // which is how the SDKs call (a 23 KB GET /v2/events took 47-65 ms each, 6-14 ms with it).
-        .connectionOptions(o -> o.readTimeout(limits.readTimeout()).tcpNoDelay(true))
+        .connectionOptions(o -> o.tcpNoDelay(true))
         .shutdownHook(false)
         .addProtocol(io.helidon.webserver.http1.Http1Config.builder()
             .maxHeadersSize(limits.maxHeadersBytes())
             .maxPrologueLength(limits.maxPrologueBytes())
             .validatePath(false)
+            .addReceiveListener(watchdog) // the only one: Helidon 4.5 drops the events with several
             .build())
         .directHandlers(d -> {
           for (DirectHandler.EventType t : DirectHandler.EventType.values()) d.addHandler(t, HttpApi::direct);
@@ -74,9 +79,10 @@ public final class HttpApi implements AutoCloseable {
         .build()
         .start();
     if (server.port() <= 0) {
-      server.stop();
+      close();
       throw new IllegalStateException("could not listen on " + host + ":" + port + " (port in use?)");
     }
+    watchdog.start();
     return server.port();
   }
 
@@ -103,24 +109,34 @@ public final class HttpApi implements AutoCloseable {
   }
 
   private void handle(ServerRequest req, ServerResponse res) {
-    ApiResponse out;
+    ReadWatchdog.Watch watch = watchdog.current();
+    Body body = req.content().hasEntity() ? new Body(req, watch) : null;
+    if (body == null) watch.done();
     try {
-      out = dispatch(req);
-    } catch (ApiException e) {
-      out = ApiResponse.error(e.status(), e.getMessage());
-    } catch (ValidationException e) {
-      out = ApiResponse.error(400, e.getMessage());
-    } catch (NotFoundException e) {
-      out = ApiResponse.error(404, e.getMessage());
-    } catch (OverloadedException e) {
-      out = ApiResponse.error(503, "overloaded, nothing was stored; retry later").withHeader("Retry-After", "1");
-    } catch (RuntimeException e) {
-      out = fromUnexpected(e, req);
+      ApiResponse out;
+      try {
+        out = dispatch(req, body);
+      } catch (ApiException e) {
+        out = ApiResponse.error(e.status(), e.getMessage());
+      } catch (ValidationException e) {
+        out = ApiResponse.error(400, e.getMessage());
+      } catch (NotFoundException e) {
+        out = ApiResponse.error(404, e.getMessage());
+      } catch (OverloadedException e) {
+        out = ApiResponse.error(503, "overloaded, nothing was stored; retry later").withHeader("Retry-After", "1");
+      } catch (CloseConnectionException e) {
+        throw e; // the connection broke, or ReadWatchdog hung up on it: nobody to answer
+      } catch (RuntimeException e) {
+        out = fromUnexpected(e, req);
+      }
+      write(res, out);
+      if (body != null) body.drain();
+    } finally {
+      watch.done();
     }
-    write(res, out);
   }
 
-  private ApiResponse dispatch(ServerRequest req) {
+  private ApiResponse dispatch(ServerRequest req, Body body) {
     String rawPath = req.prologue().uriPath().rawPath();
     String rawQuery = req.prologue().query().rawValue();
     Map<String, List<String>> headers = new LinkedHashMap<>();
@@ -135,7 +151,8 @@ public final class HttpApi implements AutoCloseable {
     if (found.authenticated() && !auth.allows(peek)) throw new ApiException(401, "unauthorized");
     long reserved = reserve(req);
     try {
-      ApiRequest full = peek.withBody(readBody(req)); // keeps the path variables of the match
+      ApiRequest full = peek.withBody(readBody(req, body)); // keeps the path variables of the match
+      if (body != null) body.done();
       return found.handler().apply(full);
     } finally {
       inflightBytes.addAndGet(-reserved);
@@ -161,11 +178,11 @@ public final class HttpApi implements AutoCloseable {
     }
   }
 
-  private byte[] readBody(ServerRequest req) {
+  private byte[] readBody(ServerRequest req, Body in) {
     long declared = req.headers().contentLength().orElse(-1);
     if (declared > limits.maxBodyBytes()) throw tooLarge();
-    if (!req.content().hasEntity()) return new byte[0];
-    try (InputStream in = req.content().inputStream()) {
+    if (in == null) return new byte[0];
+    try {
       if (declared >= 0) { // one array of the declared size (readNBytes(max) allocates 16 KiB buffers)
         byte[] b = new byte[(int) declared];
         int n = in.readNBytes(b, 0, b.length);
@@ -175,8 +192,64 @@ public final class HttpApi implements AutoCloseable {
       byte[] b = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limits.maxBodyBytes() + 1));
       if (b.length > limits.maxBodyBytes()) throw tooLarge();
       return b;
-    } catch (IOException e) {
+    } catch (IOException | DataReader.InsufficientDataAvailableException e) { // the client ended the connection
       throw new ApiException(400, "could not read request body");
+    }
+  }
+
+  /**
+   * A request's body, opened at most once. Every read tells {@link ReadWatchdog} that the client still
+   * sends; a client that sends nothing for {@code server.read-timeout} while a read waits is hung up on.
+   */
+  private static final class Body extends InputStream {
+    private final ServerRequest req;
+    private final ReadWatchdog.Watch watch;
+    private InputStream in;
+
+    Body(ServerRequest req, ReadWatchdog.Watch watch) {
+      this.req = req;
+      this.watch = watch;
+    }
+
+    @Override
+    public int read() throws IOException {
+      watch.progress();
+      return stream().read();
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      watch.progress();
+      return stream().read(b, off, len);
+    }
+
+    /** The handler has what it needs: what it does next is not reading. */
+    void done() {
+      watch.done();
+    }
+
+    /**
+     * Reads and drops what the handler left of the body (all of it after a 401 or 404), after the answer,
+     * so that the connection can carry the next request. Helidon would drain it too, but without telling
+     * the watchdog. Ends the connection if the body cannot be read.
+     */
+    void drain() {
+      // Expect: 100-continue answered without a 100: Helidon takes no body after the answer
+      if (req.content().consumed() || in == null && !req.continueSent()) return;
+      try {
+        if (read() < 0) return; // the usual case: the handler read it all, this only sees the end
+        byte[] skip = new byte[8192];
+        while (read(skip, 0, skip.length) >= 0) {
+          // dropped
+        }
+      } catch (IOException | RuntimeException e) {
+        throw new CloseConnectionException("request body not drained", e);
+      }
+    }
+
+    private InputStream stream() {
+      if (in == null) in = req.content().inputStream();
+      return in;
     }
   }
 
@@ -228,5 +301,6 @@ public final class HttpApi implements AutoCloseable {
   @Override
   public void close() {
     if (server != null) server.stop();
+    if (watchdog != null) watchdog.close();
   }
 }

@@ -3,8 +3,12 @@ package dev.herald.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -74,6 +78,21 @@ class BadInputTest {
     assertThat(chunked.statusCode()).isEqualTo(413);
     assertThat(herald.publish(sink.url("/small"), "x".repeat(2048)).statusCode()).isEqualTo(200);
     assertNothingWasStoredFor("/big");
+  }
+
+  @Test
+  void a_client_that_ends_its_connection_inside_its_body_gets_a_400() throws IOException {
+    String answer;
+    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), herald.app().port())) {
+      s.setSoTimeout(30_000);
+      s.getOutputStream().write(("POST /v2/publish/" + sink.url("/cut") + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+          + TestServer.TOKEN + "\r\nContent-Length: 100\r\n\r\nonly part of it").getBytes(StandardCharsets.US_ASCII));
+      s.shutdownOutput();
+      answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+    }
+
+    assertThat(answer).startsWith("HTTP/1.1 400 ").contains("could not read request body");
+    assertNothingWasStoredFor("/cut");
   }
 
   @ParameterizedTest
