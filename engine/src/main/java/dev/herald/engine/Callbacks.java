@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Builds callback and failure-callback messages (spec 5.6, 5.7). They are ordinary messages: stored in
- * the same transaction as the attempt's result, signed, retried and logged like any other.
+ * the same transaction as the attempt's result, signed, retried and logged like any other. Those of a
+ * queued message are not queued, but keep its queue slot until they end (spec 8.5, {@link Outcomes}).
  */
 final class Callbacks {
   private static final Logger log = LoggerFactory.getLogger(Callbacks.class);

@@ -115,7 +115,7 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
     if (!db.shared()) recoverCrashedAttempts();
     db.read(tx -> {
       tx.queues().all().forEach(q -> queues.configure(q.name(), q.parallelism(), q.paused()));
-      tx.messages().startedInQueues().forEach(d -> queues.started(d.queueName(), d.id()));
+      queues.resync(tx.messages().slotHolders()); // callbacks pending at a restart still keep their slot
       return null;
     });
     running = true;
@@ -209,9 +209,11 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
   }
 
   @Override
-  public void finished(String messageId, String queueName) {
-    if (queueName != null) {
-      queues.finished(queueName, messageId);
+  public void finished(Message m) {
+    if (m.queueName() != null) {
+      queues.finished(m.queueName(), m.id());
+      signal();
+    } else if (m.sourceMessageId() != null && queues.callbackFinished(m.id())) {
       signal();
     }
   }
@@ -261,7 +263,12 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
       else if (d.flowKey() == null || flows.tryStart(d, now)) ready.add(d);
     }
     boolean everyQueue = now - lastQueueScan >= QUEUE_SCAN_MS;
-    if (everyQueue) lastQueueScan = now;
+    if (everyQueue) {
+      lastQueueScan = now;
+      // Shared store: a retry or callback holding a slot this node took may end on another node, which
+      // does not tell us; the database knows every holder. Claims of this thread have all committed here.
+      if (shared) queues.resync(db.read(tx -> tx.messages().slotHolders()));
+    }
     for (QueueGate.Room q : queues.withRoom(everyQueue)) {
       List<Messages.Due> head = db.read(tx -> tx.messages().nextInQueue(q.queue(), now, q.parallelism()));
       int taken = 0;
@@ -403,9 +410,17 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
         return;
       }
       boolean done = !w.applied() || !(d instanceof Transitions.Retry);
-      if (done && m.queueName() != null) {
-        queues.finished(m.queueName(), m.id());
-        signal(); // the queue has a free slot for its next message
+      if (m.queueName() != null) {
+        // Its callbacks keep the slot until they end (spec 8.5): registered before the message lets go.
+        // This normally runs on the writer thread as the outcome commits, before any later write (the
+        // claim of a callback found by a scan) can commit: a callback does not end before it is known here.
+        if (!w.followUps().isEmpty()) queues.kept(m.queueName(), m.id(), w.followUps().stream().map(Message::id).toList());
+        if (done) {
+          queues.finished(m.queueName(), m.id());
+          signal(); // the queue may have a free slot for its next message
+        }
+      } else if (done && m.sourceMessageId() != null && queues.callbackFinished(m.id())) {
+        signal(); // a callback that kept a queue's slot ended
       }
       if (!w.applied()) {
         log.debug("message {} was cancelled or taken over during its attempt; result dropped", m.id());

@@ -56,7 +56,7 @@ public final class MessageService {
         }
         return gone;
       }).thenApply(gone -> {
-        gone.forEach(m -> newWork.finished(m.id(), m.queueName()));
+        gone.forEach(newWork::finished);
         return gone.size();
       }).join();
     }
@@ -71,7 +71,7 @@ public final class MessageService {
       EventLog.append(tx, now, m, "CANCELED", null);
       return m;
     })).join();
-    gone.ifPresent(m -> newWork.finished(m.id(), m.queueName()));
+    gone.ifPresent(newWork::finished);
     return gone.isPresent();
   }
 }

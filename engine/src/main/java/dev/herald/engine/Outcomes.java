@@ -6,6 +6,7 @@ import dev.herald.core.id.Ids;
 import dev.herald.core.message.Headers;
 import dev.herald.core.message.Message;
 import dev.herald.store.Dlq;
+import dev.herald.store.Messages;
 import dev.herald.store.Tx;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -18,7 +19,8 @@ import java.util.Map;
 /**
  * Writes the result of one attempt, as decided by {@link Transitions}, inside one transaction: the
  * message's new state (fenced by its lease), log entries, the DLQ entry and any callback messages.
- * Because it is one transaction, a crash can never leave a DLQ entry without its failure callback.
+ * Because it is one transaction, a crash can never leave a DLQ entry without its failure callback, nor
+ * a queued message's slot free while its callback is pending.
  */
 public final class Outcomes {
   /** What was written; {@code followUps} are new messages (callbacks) and retries to index. */
@@ -67,7 +69,9 @@ public final class Outcomes {
       }
     }
     if (applied && !(outcome instanceof Outcome.Crashed)) callbacks.callback(m, outcome, now).ifPresent(followUps::add);
-    for (Message cb : followUps) PublishService.insert(tx, cb, nowMs);
+    // The callbacks of a queued message keep its slot until they end (spec 8.5); they are not queued themselves.
+    Messages.QueueSlot slot = m.queueName() == null ? null : new Messages.QueueSlot(m.queueName(), m.id());
+    for (Message cb : followUps) tx.messages().insert(cb, cb.notBefore().toEpochMilli(), slot);
     return new Written(applied, followUps, retryAt);
   }
 

@@ -147,8 +147,8 @@ public final class PublishService {
   }
 
   /**
-   * Inserts a message in the caller's transaction (also used for callbacks). Its row stands for its
-   * CREATED log entry until it is deleted (see {@link dev.herald.store.Events}).
+   * Inserts a message in the caller's transaction. Its row stands for its CREATED log entry until it is
+   * deleted (see {@link dev.herald.store.Events}). Callbacks are inserted by {@link Outcomes}.
    */
   static void insert(Tx tx, Message m, long nowMs) {
     if (m.queueName() != null) tx.queues().ensure(m.queueName(), nowMs); // enqueue creates the queue (spec 3.2)

@@ -55,12 +55,20 @@ public final class QueueService {
     dispatcher.queueChanged(q.name(), q.parallelism(), q.paused());
   }
 
-  /** Deletes the queue and cancels its messages (UNSURE-41). */
+  /**
+   * Deletes the queue and cancels its messages (UNSURE-41). Callbacks of its messages are not messages of
+   * the queue: they are delivered, but stop keeping its slots. That comes after the cancel, so it also
+   * covers a callback whose message finished just before being cancelled.
+   */
   public boolean delete(String name) {
     boolean existed = db.write(tx -> tx.queues().delete(name)).join();
     if (!existed) return false;
     messages.cancelMatching(new Messages.Filter(null, null, List.of(name), null, null, null, null, null, null, null),
         List.of(), List.of());
+    db.write(tx -> {
+      tx.messages().releaseSlots(name);
+      return null;
+    }).join();
     dispatcher.queueDeleted(name);
     return true;
   }

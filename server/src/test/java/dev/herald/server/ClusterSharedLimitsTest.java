@@ -37,8 +37,9 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Three Herald nodes (in one JVM, each with its own store connections) on one PostgreSQL database:
- * queue parallelism holds across nodes, a cron slot fires once across nodes (driven by a shared
- * test clock), and a database restart costs 503s, never an acknowledged message.
+ * queue parallelism holds across nodes (callbacks keeping their message's slot included), a cron slot
+ * fires once across nodes (driven by a shared test clock), and a database restart costs 503s, never an
+ * acknowledged message.
  */
 @Timeout(240)
 class ClusterSharedLimitsTest {
@@ -114,6 +115,25 @@ class ClusterSharedLimitsTest {
     await().atMost(Duration.ofSeconds(90)).until(() -> received.size() == 12);
     assertThat(maxInFlight.get()).isLessThanOrEqualTo(2);
     assertThat(received.values()).allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
+  }
+
+  @Test
+  void a_callback_keeps_its_messages_queue_slot_across_nodes() throws Exception {
+    startNodes(2, InstantSource.system());
+    try (TestSink cbSink = TestSink.start()) {
+      cbSink.throttle("/cb");
+      call(0, "POST", "/v2/queues", "{\"queueName\":\"kept\",\"parallelism\":1}");
+      assertThat(call(0, "POST", "/v2/enqueue/kept/" + cbSink.url("/a"), "a", "Upstash-Callback", cbSink.url("/cb"))
+          .statusCode()).isEqualTo(200);
+      assertThat(call(1, "POST", "/v2/enqueue/kept/" + cbSink.url("/b"), "b").statusCode()).isEqualTo(200);
+      cbSink.awaitRequests("/cb", 1, Duration.ofSeconds(60));
+      // Every node has looked at the queue while the callback is unanswered; none may have started B.
+      for (int round = 0; round < 2; round++) for (App a : nodes) a.dispatcher().runOnce();
+      assertThat(cbSink.requests("/b")).isEmpty();
+      cbSink.allow("/cb", 1);
+      cbSink.awaitRequests("/b", 1, Duration.ofSeconds(60));
+      assertThat(cbSink.step("/cb", 0, true)).as("callback answered before B arrived").isLessThan(cbSink.step("/b", 0, false));
+    }
   }
 
   @Test

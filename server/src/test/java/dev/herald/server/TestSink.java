@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -37,6 +38,9 @@ final class TestSink implements AutoCloseable {
       return v == null || v.isEmpty() ? null : v.get(0);
     }
   }
+
+  /** One thing the sink did, in the order it did them: request {@code n} (0-based) to {@code path} arrived, or was answered. */
+  record Step(String path, int n, boolean answered) {}
 
   /** What to answer. */
   record Reply(int status, Map<String, String> headers, byte[] body) {
@@ -70,6 +74,7 @@ final class TestSink implements AutoCloseable {
   private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> maxInFlight = new ConcurrentHashMap<>();
   private final Map<String, byte[]> bodies = new ConcurrentHashMap<>();
+  private final List<Step> steps = Collections.synchronizedList(new ArrayList<>());
 
   private TestSink(HttpServer server) {
     this.server = server;
@@ -163,7 +168,11 @@ final class TestSink implements AutoCloseable {
       ex.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), List.copyOf(v)));
       received.add(new Received(ex.getRequestMethod(), path, query == null ? path : path + "?" + query, headers, body,
           Instant.now()));
-      int n = counts.computeIfAbsent(path, p -> new AtomicInteger()).getAndIncrement();
+      int n;
+      synchronized (steps) { // the n-th arrival is the n-th step of its path
+        n = counts.computeIfAbsent(path, p -> new AtomicInteger()).getAndIncrement();
+        steps.add(new Step(path, n, false));
+      }
       AtomicInteger now = inFlight.computeIfAbsent(path, p -> new AtomicInteger());
       maxInFlight.computeIfAbsent(path, p -> new AtomicInteger()).accumulateAndGet(now.incrementAndGet(), Math::max);
       try {
@@ -176,6 +185,7 @@ final class TestSink implements AutoCloseable {
       Reply r = scripts.getOrDefault(path, i -> Reply.of(200)).reply(n);
       r.headers().forEach((k, v) -> ex.getResponseHeaders().add(k, v));
       byte[] reply = bodies.getOrDefault(path, r.body());
+      steps.add(new Step(path, n, true)); // before the answer leaves: whatever its caller does next comes later
       if (reply.length == 0) {
         ex.sendResponseHeaders(r.status(), -1);
       } else {
@@ -216,6 +226,14 @@ final class TestSink implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /**
+   * Where the arrival ({@code answered} false) or the answer of request {@code n} to {@code path} is in the
+   * order of everything the sink did; -1 if it has not happened. Compares events without a clock.
+   */
+  int step(String path, int n, boolean answered) {
+    return steps.indexOf(new Step(path, n, answered));
   }
 
   List<Received> requests() {

@@ -70,8 +70,27 @@ public final class Messages {
         rs.getInt(7), rs.getLong(8));
   }
 
+  /**
+   * A parallelism slot of {@code queue}, named by the queued message that took it ({@code owner}). It is
+   * held while that message has started and is not finished, and after that for as long as a callback
+   * or failure callback of it is not finished (spec 8.5).
+   */
+  public record QueueSlot(String queue, String owner) {}
+
+  /** A message that holds a slot: the queued message itself ({@code id} = the owner), or a callback of it. */
+  public record SlotHolder(String id, QueueSlot slot) {}
+
   public void insert(Message m, long dueAt) {
-    insert(m, dueAt, null, 0);
+    insert(m, dueAt, null, 0, null);
+  }
+
+  /**
+   * Inserts a callback or failure callback of a queued message: it holds {@code keeps}, that message's
+   * slot, until it is finished, so the queue's next message waits for it (spec 8.5). The callback is not a
+   * message of the queue: it is due like any other message, and the queue's FIFO does not see it.
+   */
+  public void insert(Message m, long dueAt, QueueSlot keeps) {
+    insert(m, dueAt, null, 0, keeps);
   }
 
   /**
@@ -82,16 +101,17 @@ public final class Messages {
    * to other nodes: nobody else needs to look at it.
    */
   public void insertClaimed(Message m, long dueAt, String lease, long leaseMillis) {
-    insert(m, dueAt, lease, leaseMillis);
+    insert(m, dueAt, lease, leaseMillis, null);
   }
 
-  private void insert(Message m, long dueAt, String lease, long leaseMillis) {
+  private void insert(Message m, long dueAt, String lease, long leaseMillis, QueueSlot keeps) {
+    // Only a callback that keeps a slot names the two slot columns: every other insert stays as it was.
     PreparedStatement ps = tx.prepare("""
         INSERT INTO messages (seq, id, state, due_at, retried, crashes, created_at, url, topic_name, queue_name,
           schedule_id, labels, caller_ip, flow_key, spec, body, flow_parallelism, flow_rate, flow_period,
-          lease_token, lease_until)
-        VALUES (""" + tx.dialect().logIdSql() + ", ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        + (lease == null ? "NULL" : tx.dialect().leaseUntilSql()) + ")");
+          lease_token, lease_until""" + (keeps == null ? ")" : ", holds_queue, holds_for)")
+        + " VALUES (" + tx.dialect().logIdSql() + ", ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        + (lease == null ? "NULL" : tx.dialect().leaseUntilSql()) + (keeps == null ? ")" : ", ?, ?)"));
     try {
       int i = tx.bindLogId(ps, 0); // the seq: the id its CREATED log entry will have
       StoredIds.bind(tx, ps, ++i, m.id());
@@ -116,6 +136,10 @@ public final class Messages {
       if (lease != null) {
         setNullableLong(ps, ++i, tx.leaseNow());
         ps.setLong(++i, leaseMillis);
+      }
+      if (keeps != null) {
+        ps.setString(++i, keeps.queue());
+        StoredIds.bind(tx, ps, ++i, keeps.owner());
       }
       ps.executeUpdate();
       if (lease == null) tx.newWork(dueAt, m.queueName());
@@ -299,21 +323,44 @@ public final class Messages {
     }
   }
 
-  /** Queued messages that have started (they hold one of their queue's parallelism slots). */
-  public List<Due> startedInQueues() {
-    PreparedStatement ps = tx.prepare("SELECT " + DUE_COLUMNS + " FROM messages WHERE queue_name IS NOT NULL "
-        + "AND (retried > 0 OR crashes > 0 OR state = 'A')");
-    try {
-      return dues(ps);
+  /**
+   * Every message that holds a queue slot: queued messages that have started, and callbacks keeping the
+   * slot of a finished one (see {@link #insert(Message, long, QueueSlot)}). Several holders may share a
+   * slot (a message retrying while the callback of its first attempt is pending, a callback and a failure
+   * callback); the slots in use are the distinct owners.
+   */
+  public List<SlotHolder> slotHolders() {
+    // The predicates are the partial indexes' word for word: SQLite uses a partial index only then, and the
+    // other way it reads every queued message (a backlog), on each pass of a cluster node (Dispatcher).
+    PreparedStatement ps = tx.prepare("SELECT queue_name, id, id FROM messages WHERE queue_name IS NOT NULL "
+        + "AND (state = 'A' OR retried > 0 OR crashes > 0) "
+        + "UNION ALL SELECT holds_queue, id, holds_for FROM messages WHERE holds_queue IS NOT NULL");
+    List<SlotHolder> out = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.add(new SlotHolder(StoredIds.read(rs, 2), new QueueSlot(rs.getString(1), StoredIds.read(rs, 3))));
+      }
+      return out;
     } catch (SQLException e) {
-      throw new StoreException("reading started queued messages", e);
+      throw new StoreException("reading the holders of queue slots", e);
+    }
+  }
+
+  /** A deleted queue has no slots: its callbacks stop keeping one (a queue made again under its name starts empty). */
+  public void releaseSlots(String queue) {
+    PreparedStatement ps = tx.prepare("UPDATE messages SET holds_queue = NULL, holds_for = NULL WHERE holds_queue = ?");
+    try {
+      ps.setString(1, queue);
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw new StoreException("releasing the slots of queue " + queue, e);
     }
   }
 
   /**
    * Whether a fresh message of {@code queue} may start now, judged by the database: the queue is not
-   * paused and fewer than its parallelism of its messages have started. Locks the queue row until the
-   * transaction ends (PostgreSQL), so nodes of a cluster cannot together exceed the limit.
+   * paused and fewer than its parallelism of its slots are held (see {@link #slotHolders}). Locks the
+   * queue row until the transaction ends (PostgreSQL), so nodes of a cluster cannot together exceed the limit.
    */
   public boolean queueHasRoom(String queue) {
     try {
@@ -325,9 +372,12 @@ public final class Messages {
         if (rs.getBoolean(2)) return false;
         parallelism = rs.getInt(1);
       }
-      PreparedStatement count = tx.prepare("SELECT count(*) FROM messages WHERE queue_name = ? "
-          + "AND queue_name IS NOT NULL AND (state = 'A' OR retried > 0 OR crashes > 0)");
+      // UNION, not UNION ALL: a slot counts once however many of its holders are pending
+      PreparedStatement count = tx.prepare("SELECT count(*) FROM (SELECT id FROM messages WHERE queue_name = ? "
+          + "AND queue_name IS NOT NULL AND (state = 'A' OR retried > 0 OR crashes > 0) "
+          + "UNION SELECT holds_for FROM messages WHERE holds_queue = ? AND holds_queue IS NOT NULL) slots");
       count.setString(1, queue);
+      count.setString(2, queue);
       try (ResultSet rs = count.executeQuery()) {
         rs.next();
         return rs.getLong(1) < parallelism;

@@ -20,6 +20,9 @@ CREATE TABLE messages (
   flow_parallelism INTEGER NOT NULL DEFAULT 0,
   flow_rate     INTEGER NOT NULL DEFAULT 0,
   flow_period   INTEGER NOT NULL DEFAULT 0,   -- seconds
+  holds_queue   TEXT,                     -- set on a (failure) callback of a queued message: it keeps that
+  holds_for     BLOB,                     -- message's slot of this queue until it ends (spec 8.5); holds_for
+                                          -- is that message's id (16 bytes, like id). NULL on every other row
   spec          BLOB NOT NULL,            -- binary (MessageCodec): everything else about the message
   body          BLOB NOT NULL
 );
@@ -28,9 +31,11 @@ CREATE INDEX messages_due ON messages (due_at) WHERE state = 'P';
 CREATE INDEX messages_lease ON messages (lease_until) WHERE state = 'A';
 -- FIFO order of a queue is id order (ids are monotonic).
 CREATE INDEX messages_queue ON messages (queue_name, id) WHERE queue_name IS NOT NULL;
--- Queued messages holding a parallelism slot (started, not finished): counted when claiming in a cluster.
+-- Queued messages holding a parallelism slot (started, not finished), and the callbacks that keep a
+-- finished one's slot: counted when claiming in a cluster, loaded into the queue gate at start.
 CREATE INDEX messages_queue_started ON messages (queue_name)
   WHERE queue_name IS NOT NULL AND (state = 'A' OR retried > 0 OR crashes > 0);
+CREATE INDEX messages_queue_kept ON messages (holds_queue) WHERE holds_queue IS NOT NULL;
 
 CREATE TABLE dedup (
   dedup_key   TEXT PRIMARY KEY,

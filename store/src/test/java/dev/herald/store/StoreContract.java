@@ -162,6 +162,73 @@ abstract class StoreContract {
         .containsExactly("msg_a", "msg_b");
   }
 
+  @Test
+  void callbacks_keep_their_queued_messages_slot_after_it_finished_and_a_slot_counts_once() {
+    putQueue("q", 1);
+    Messages.QueueSlot slotOfA = new Messages.QueueSlot("q", "msg_a");
+    insert(aMessage("msg_a", "q", List.of()), now());
+    insert(aMessage("msg_b", "q", List.of()), now());
+    db.writeNow(tx -> tx.messages().claim("msg_a", "lease-a", now(), 60_000));
+    assertThat(hasRoom("q")).isFalse();
+    insertKeeping(aMessage("msg_cb1"), slotOfA); // the callback of A's first attempt; A is still retrying
+    assertThat(slots()).containsExactlyInAnyOrder(new Messages.SlotHolder("msg_a", slotOfA),
+        new Messages.SlotHolder("msg_cb1", slotOfA));
+    putQueue("q", 2);
+    assertThat(hasRoom("q")).as("A and its callback hold one slot of two").isTrue();
+    putQueue("q", 1);
+
+    db.writeNow(tx -> tx.messages().finish("msg_a", "lease-a"));
+    insertKeeping(aMessage("msg_fcb"), slotOfA); // written with A's final outcome
+    assertThat(slots()).extracting(Messages.SlotHolder::id).containsExactlyInAnyOrder("msg_cb1", "msg_fcb");
+    assertThat(hasRoom("q")).as("A finished, its callbacks have not").isFalse();
+    assertThat(db.<Long>read(tx -> tx.messages().countInQueue("q"))).as("callbacks are no messages of the queue").isEqualTo(1);
+    assertThat(db.<List<Messages.Due>>read(tx -> tx.messages().due(Long.MIN_VALUE, "", now(), 10)))
+        .as("callbacks are due like any message").extracting(Messages.Due::id).containsExactlyInAnyOrder("msg_cb1", "msg_fcb");
+
+    db.writeNow(tx -> tx.messages().claim("msg_cb1", "lease-c", now(), 60_000));
+    db.writeNow(tx -> tx.messages().finish("msg_cb1", "lease-c"));
+    assertThat(hasRoom("q")).isFalse();
+    db.writeNow(tx -> tx.messages().cancel("msg_fcb"));
+    assertThat(hasRoom("q")).isTrue();
+    assertThat(slots()).isEmpty();
+  }
+
+  @Test
+  void a_deleted_queues_callbacks_stop_keeping_its_slots() {
+    putQueue("q", 1);
+    insertKeeping(aMessage("msg_cb"), new Messages.QueueSlot("q", "msg_a"));
+    assertThat(hasRoom("q")).isFalse();
+    db.writeNow(tx -> {
+      tx.messages().releaseSlots("q");
+      return null;
+    });
+    assertThat(hasRoom("q")).isTrue();
+    assertThat(slots()).isEmpty();
+    assertThat(db.<Optional<Message>>read(tx -> tx.messages().find("msg_cb"))).as("still delivered").isPresent();
+  }
+
+  private void putQueue(String name, int parallelism) {
+    db.writeNow(tx -> {
+      tx.queues().put(new Queues.Queue(name, parallelism, false, now(), now()));
+      return null;
+    });
+  }
+
+  private void insertKeeping(Message callback, Messages.QueueSlot slot) {
+    db.writeNow(tx -> {
+      tx.messages().insert(callback, now(), slot);
+      return null;
+    });
+  }
+
+  private boolean hasRoom(String queue) {
+    return db.writeNow(tx -> tx.messages().queueHasRoom(queue));
+  }
+
+  private List<Messages.SlotHolder> slots() {
+    return db.read(tx -> tx.messages().slotHolders());
+  }
+
   // ---- leases on the database clock
 
   @Test
