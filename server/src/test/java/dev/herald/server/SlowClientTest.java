@@ -90,6 +90,14 @@ class SlowClientTest {
     }
   }
 
+  @Test
+  void a_kept_alive_connection_idle_for_longer_than_the_idle_timeout_is_closed() throws Exception {
+    // Helidon's own idle check runs every 2 minutes unless told otherwise: the 30 s bound of hangsUp fails then
+    herald = TestServer.start(Map.of("server.idle-timeout", "2s"));
+
+    assertThat(hangsUp(PUBLISH + AUTHORIZED + "Content-Length: 5\r\n\r\nhello")).isTrue();
+  }
+
   private Socket connect() throws IOException {
     Socket s = new Socket(InetAddress.getLoopbackAddress(), herald.app().port());
     s.setSoTimeout(30_000);
