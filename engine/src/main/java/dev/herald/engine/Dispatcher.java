@@ -145,6 +145,14 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
     return queues.inProgress(queue);
   }
 
+  /** This node's view of a queue's settings: parallelism and whether it is paused (tests, metrics). */
+  public QueueView queueView(String queue) {
+    return new QueueView(queues.parallelism(queue), queues.paused(queue));
+  }
+
+  /** A queue as this node's gate sees it. */
+  public record QueueView(int parallelism, boolean paused) {}
+
   public FlowControlView flowControl() {
     return new FlowControlView(flows, this::signal);
   }
@@ -267,7 +275,14 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
       lastQueueScan = now;
       // Shared store: a retry or callback holding a slot this node took may end on another node, which
       // does not tell us; the database knows every holder. Claims of this thread have all committed here.
-      if (shared) queues.resync(db.read(tx -> tx.messages().slotHolders()));
+      // Queue settings too: a pause, resume or new parallelism may have been set through another node.
+      if (shared) {
+        db.read(tx -> {
+          tx.queues().all().forEach(q -> queues.configure(q.name(), q.parallelism(), q.paused()));
+          queues.resync(tx.messages().slotHolders());
+          return null;
+        });
+      }
     }
     for (QueueGate.Room q : queues.withRoom(everyQueue)) {
       List<Messages.Due> head = db.read(tx -> tx.messages().nextInQueue(q.queue(), now, q.parallelism()));

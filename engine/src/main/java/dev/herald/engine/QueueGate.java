@@ -57,6 +57,12 @@ final class QueueGate {
     queues.computeIfAbsent(queue, q -> new State()).dirty = true;
   }
 
+  /** The parallelism this gate applies to {@code queue} (1 for a queue it has not been told about). */
+  synchronized int parallelism(String queue) {
+    State s = queues.get(queue);
+    return s == null ? 1 : s.parallelism;
+  }
+
   synchronized boolean paused(String queue) {
     State s = queues.get(queue);
     return s != null && s.paused;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.herald.engine.Dispatcher;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -134,6 +135,25 @@ class ClusterSharedLimitsTest {
       cbSink.awaitRequests("/b", 1, Duration.ofSeconds(60));
       assertThat(cbSink.step("/cb", 0, true)).as("callback answered before B arrived").isLessThan(cbSink.step("/b", 0, false));
     }
+  }
+
+  @Test
+  void queue_settings_changed_through_one_node_reach_the_others() throws Exception {
+    startNodes(2, InstantSource.system());
+    call(0, "POST", "/v2/queues", "{\"queueName\":\"tuned\",\"parallelism\":1}");
+    // node 1 learns of the queue from a message (its gate then assumes parallelism 1)
+    assertThat(call(1, "POST", "/v2/enqueue/tuned/" + sinkUrl("/t"), "t").statusCode()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(60)).until(() -> count("/t") == 1);
+
+    call(0, "POST", "/v2/queues", "{\"queueName\":\"tuned\",\"parallelism\":4}");
+    call(0, "POST", "/v2/queues/tuned/pause", "");
+
+    // a paused queue holds its retries on every node, which only a node that knows of the pause can do
+    await().atMost(Duration.ofSeconds(60))
+        .until(() -> nodes.get(1).dispatcher().queueView("tuned").equals(new Dispatcher.QueueView(4, true)));
+    call(0, "POST", "/v2/queues/tuned/resume", "");
+    await().atMost(Duration.ofSeconds(60))
+        .until(() -> nodes.get(1).dispatcher().queueView("tuned").equals(new Dispatcher.QueueView(4, false)));
   }
 
   @Test
