@@ -35,9 +35,10 @@ publish() { # publish RUN COUNT, then wait until the sink saw COUNT unique
   until [ "$(unique)" -ge "$2" ]; do [ "$(date +%s)" -lt "$deadline" ] || { echo "timed out waiting for deliveries" >&2; exit 1; }; sleep 0.1; done
 }
 publish warm "$WARM"; sleep 2
-snap > "$OUT/before.txt"; t0=$(date +%s.%N)
+ut() { cut -d')' -f2 "/proc/$PID/stat" | awk '{print $12, $13}'; } # the whole process: user and system ticks
+ut0=$(ut); snap > "$OUT/before.txt"; t0=$(date +%s.%N)
 publish burst "$N"
-t1=$(date +%s.%N); snap > "$OUT/after.txt"
+t1=$(date +%s.%N); snap > "$OUT/after.txt"; ut1=$(ut)
 stats=$(curl -sf "localhost:$SINK_PORT/__stats")
 dups=$(echo "$stats" | sed -n 's/.*"dup":\([0-9]*\).*/\1/p')
 hz=$(getconf CLK_TCK)
@@ -46,6 +47,7 @@ hz=$(getconf CLK_TCK)
   echo "|---|---|---|"
   join "$OUT/before.txt" "$OUT/after.txt" | awk -v n="$N" -v hz="$hz" '{d=$3-$2; if (d>0) {t+=d; r[$1]=d}} END {for (k in r) printf "| %s | %.3f | %.0f%% |\n", k, r[k]*1000/hz/n, 100*r[k]/t; printf "| **all** | **%.3f** | 100%% |\n", t*1000/hz/n}' | sort -t'|' -k3 -r
   echo
+  echo "$ut0 $ut1" | awk -v n="$N" -v hz="$hz" '{printf "user %.3f + system (kernel) %.3f ms per delivered message\n\n", ($3-$1)*1000/hz/n, ($4-$2)*1000/hz/n}'
   echo "$N delivered in $(echo "$t1 - $t0" | bc) s ($(echo "$N / ($t1 - $t0)" | bc) /s), duplicates ${dups:-?}; HERALD_JAVA_OPTS=${HERALD_JAVA_OPTS:-<default>} HERALD_JAVA_OPTS_EXTRA=${HERALD_JAVA_OPTS_EXTRA:-}"
 } | tee "$OUT/summary.md"
 [ "${dups:-1}" = 0 ] || { echo "duplicates: $dups" >&2; exit 3; }
