@@ -16,6 +16,8 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -137,7 +139,7 @@ public final class HttpApi implements AutoCloseable {
       } catch (RuntimeException e) {
         out = fromUnexpected(e, req);
       }
-      write(res, out);
+      write(res, out, watch);
       if (body != null) body.drain();
     } finally {
       watch.done();
@@ -284,15 +286,40 @@ public final class HttpApi implements AutoCloseable {
     return ApiResponse.error(500, "internal error");
   }
 
-  private static void write(ServerResponse res, ApiResponse out) {
+  /** Answers larger than this go out in pieces of this size, each one a sign that the client still reads. */
+  private static final int WRITE_PIECE = 64 * 1024;
+
+  /**
+   * Writes the answer. The watch times it like a read: a client that stops taking an answer larger than
+   * the socket buffers (a long log or DLQ page, a message with a large body) blocks the write, and is
+   * hung up on after {@code server.read-timeout} without progress. A large answer is written in pieces,
+   * so a slow client that keeps reading is not cut off.
+   */
+  private static void write(ServerResponse res, ApiResponse out, ReadWatchdog.Watch watch) {
     res.status(out.status());
     out.headers().forEach(res::header);
-    if (out.body() == null) {
-      res.send();
-      return;
+    watch.progress();
+    try {
+      if (out.body() == null) {
+        res.send();
+        return;
+      }
+      res.header(HeaderNames.CONTENT_TYPE, "application/json");
+      byte[] bytes = Json.MAPPER.writeValueAsBytes(out.body());
+      if (bytes.length <= WRITE_PIECE) {
+        res.send(bytes);
+        return;
+      }
+      res.header(HeaderNames.CONTENT_LENGTH, Integer.toString(bytes.length)); // not chunked
+      try (OutputStream os = res.outputStream()) {
+        for (int off = 0; off < bytes.length; off += WRITE_PIECE) {
+          watch.progress();
+          os.write(bytes, off, Math.min(WRITE_PIECE, bytes.length - off));
+        }
+      }
+    } catch (IOException | UncheckedIOException e) {
+      throw new CloseConnectionException("answer not written", e); // the client left, or was hung up on
     }
-    res.header(HeaderNames.CONTENT_TYPE, "application/json");
-    res.send(Json.MAPPER.writeValueAsBytes(out.body()));
   }
 
   /** Paths can carry query-like secrets; log only a prefix and never the query. */

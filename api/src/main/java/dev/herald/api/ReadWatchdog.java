@@ -29,7 +29,9 @@ import org.slf4j.LoggerFactory;
  * <p>What is timed: the headers as a whole (Helidon reports nothing inside them), from the end of the
  * request line; the body between reads, so a slow client that keeps sending is not cut off. A request
  * line that stalls looks like an idle kept-alive connection and is left to {@code server.idle-timeout}.
- * A handler at work (waiting for the fsync of a publish, say) is not reading and is never timed.
+ * A handler at work (waiting for the fsync of a publish, say) is not reading and is never timed. The
+ * answer is timed like a body, a piece at a time ({@link HttpApi}): a client that stops taking it blocks
+ * the write and is hung up on too.
  *
  * <p>Helidon 4.5 only delivers these events to a single receive listener (its composite of several
  * forwards nothing), so this must stay the only one.

@@ -98,6 +98,36 @@ class SlowClientTest {
     assertThat(hangsUp(PUBLISH + AUTHORIZED + "Content-Length: 5\r\n\r\nhello")).isTrue();
   }
 
+  @Test
+  void a_client_that_stops_reading_a_large_answer_is_disconnected() throws Exception {
+    // an answer far larger than both sockets' buffers: a 12 MiB body comes back base64 in GET /v2/messages
+    herald = TestServer.start(Map.of("server.read-timeout", "1s", "limits.max-body-bytes", "16777216"));
+    String id = TestServer.idOf(herald.publish("http://127.0.0.1:9/x", "x".repeat(12 << 20), "Upstash-Delay", "1h"));
+    String get = "GET /v2/messages/" + id + " HTTP/1.1\r\nHost: x\r\n" + AUTHORIZED + "\r\n";
+    try (Socket s = new Socket()) {
+      s.setReceiveBufferSize(4096);
+      s.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), herald.app().port()));
+      s.setSoTimeout(30_000);
+      s.getOutputStream().write(get.getBytes(StandardCharsets.US_ASCII));
+      Thread.sleep(8000); // takes nothing for eight read timeouts
+
+      InputStream in = s.getInputStream();
+      String head = readHead(in);
+      long declared = 0;
+      for (String line : head.split("\r\n")) {
+        if (line.regionMatches(true, 0, "Content-Length:", 0, 15)) declared = Long.parseLong(line.substring(15).trim());
+      }
+      long got = 0;
+      try {
+        for (int n; (n = in.read(new byte[65536])) >= 0; ) got += n;
+      } catch (IOException reset) {
+        // hung up on: what was in flight may be lost
+      }
+      assertThat(declared).isGreaterThan(12 << 20);
+      assertThat(got).as("bytes of the answer received before the connection ended").isLessThan(declared);
+    }
+  }
+
   private Socket connect() throws IOException {
     Socket s = new Socket(InetAddress.getLoopbackAddress(), herald.app().port());
     s.setSoTimeout(30_000);
