@@ -100,9 +100,11 @@ class SlowClientTest {
 
   @Test
   void a_client_that_stops_reading_a_large_answer_is_disconnected() throws Exception {
-    // an answer far larger than both sockets' buffers: a 12 MiB body comes back base64 in GET /v2/messages
+    // an answer far larger than both sockets' buffers: GET /v2/messages of a message with a 12 MiB body
     herald = TestServer.start(Map.of("server.read-timeout", "1s", "limits.max-body-bytes", "16777216"));
     String id = TestServer.idOf(herald.publish("http://127.0.0.1:9/x", "x".repeat(12 << 20), "Upstash-Delay", "1h"));
+    // a client that reads gets it whole (it goes out in pieces)
+    assertThat(TestServer.json(herald.get("/v2/messages/" + id)).get("body").asString()).hasSize(12 << 20);
     String get = "GET /v2/messages/" + id + " HTTP/1.1\r\nHost: x\r\n" + AUTHORIZED + "\r\n";
     try (Socket s = new Socket()) {
       s.setReceiveBufferSize(4096);
