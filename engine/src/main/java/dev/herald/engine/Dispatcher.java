@@ -116,6 +116,7 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
     db.read(tx -> {
       tx.queues().all().forEach(q -> queues.configure(q.name(), q.parallelism(), q.paused()));
       queues.resync(tx.messages().slotHolders()); // callbacks pending at a restart still keep their slot
+      tx.flowKeys().controlled().forEach(flows::apply); // paused and pinned keys stay so across a restart
       return null;
     });
     running = true;
@@ -154,7 +155,7 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
   public record QueueView(int parallelism, boolean paused) {}
 
   public FlowControlView flowControl() {
-    return new FlowControlView(flows, this::signal);
+    return new FlowControlView(flows, db, this::signal);
   }
 
   private final String leasePrefix = "direct-" + UUID.randomUUID() + "-";
@@ -276,10 +277,12 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
       // Shared store: a retry or callback holding a slot this node took may end on another node, which
       // does not tell us; the database knows every holder. Claims of this thread have all committed here.
       // Queue settings too: a pause, resume or new parallelism may have been set through another node.
+      // So may a flow-control key's pause, pins or rate reset (only keys ever controlled are read).
       if (shared) {
         db.read(tx -> {
           tx.queues().all().forEach(q -> queues.configure(q.name(), q.parallelism(), q.paused()));
           queues.resync(tx.messages().slotHolders());
+          tx.flowKeys().controlled().forEach(flows::apply);
           return null;
         });
       }

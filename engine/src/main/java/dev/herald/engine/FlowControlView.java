@@ -1,6 +1,11 @@
 package dev.herald.engine;
 
+import dev.herald.store.Db;
+import dev.herald.store.FlowKeys;
+import dev.herald.store.Tx;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
 
 /** Read and steer flow-control keys (spec 11.3-11.5) without exposing the dispatcher's internals. */
 public final class FlowControlView {
@@ -9,43 +14,67 @@ public final class FlowControlView {
       long windowStart, int startedInWindow, boolean paused, boolean pinnedParallelism, boolean pinnedRate) {}
 
   private final FlowGate gate;
+  private final Db db;
   private final Runnable wake;
 
-  FlowControlView(FlowGate gate, Runnable wake) {
+  FlowControlView(FlowGate gate, Db db, Runnable wake) {
     this.gate = gate;
+    this.db = db;
     this.wake = wake;
   }
 
+  /**
+   * Every key this node knows of. On a shared store also every key of the cluster's {@code flow_keys}
+   * (claimed somewhere, or controlled), with its control state as stored.
+   */
   public List<Key> all() {
+    if (db.shared()) db.<List<FlowKeys.Control>>read(tx -> tx.flowKeys().all()).forEach(gate::apply);
     return gate.views().stream().map(FlowControlView::key).toList();
   }
 
+  /**
+   * The key as this node's gate sees it, its control state read from the store on a shared store (another
+   * node may have paused or pinned it less than a dispatcher pass ago); null for an unknown key.
+   */
   public Key get(String key) {
+    if (db.shared() || !gate.exists(key)) {
+      db.<Optional<FlowKeys.Control>>read(tx -> tx.flowKeys().find(key)).ifPresent(gate::apply);
+    }
     FlowGate.View v = gate.view(key);
     return v == null ? null : key(v);
   }
 
-  public void pause(String key, boolean paused) {
-    gate.setPaused(key, paused);
-    wake.run();
+  /** Whether the key is known: to this node's gate, or to the store (another node's key, a controlled one). */
+  public boolean exists(String key) {
+    return gate.exists(key) || db.<Optional<FlowKeys.Control>>read(tx -> tx.flowKeys().find(key)).isPresent();
   }
 
-  public boolean exists(String key) {
-    return gate.exists(key);
+  /** Pauses or resumes the key on every node: stored first (the claim checks it), then applied here. */
+  public void pause(String key, boolean paused) {
+    control(tx -> tx.flowKeys().setPaused(key, paused));
   }
 
   public void pin(String key, Integer parallelism, Integer rate, Long periodSeconds) {
-    gate.pin(key, parallelism, rate, periodSeconds);
-    wake.run();
+    FlowGate.View now = gate.view(key);
+    long currentPeriod = now == null ? 1 : now.periodSeconds();
+    control(tx -> tx.flowKeys().pin(key, parallelism, rate, periodSeconds, currentPeriod));
   }
 
   public void unpin(String key, boolean parallelism, boolean rate) {
-    gate.unpin(key, parallelism, rate);
-    wake.run();
+    control(tx -> tx.flowKeys().unpin(key, parallelism, rate));
   }
 
   public void resetRate(String key) {
-    gate.resetRate(key);
+    control(tx -> tx.flowKeys().resetRate(key));
+  }
+
+  /**
+   * Writes a control operation (fsynced: the client is told it happened), then applies the stored state to
+   * this node's gate. Other nodes follow within a dispatcher pass (Dispatcher.runOnce re-reads controlled
+   * keys every half second on a shared store); their claims check the stored state meanwhile.
+   */
+  private void control(Function<Tx, FlowKeys.Control> op) {
+    gate.apply(db.write(op).join());
     wake.run();
   }
 

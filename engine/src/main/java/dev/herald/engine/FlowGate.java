@@ -1,5 +1,6 @@
 package dev.herald.engine;
 
+import dev.herald.store.FlowKeys;
 import dev.herald.store.Messages;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -11,7 +12,9 @@ import java.util.Map;
  * Flow control (spec 11): per key, at most {@code parallelism} attempts in flight and at most
  * {@code rate} attempts started per {@code period} (a fixed window opened by the first start).
  * Messages over a limit wait in the key's FIFO wait list, retries included. The latest limits seen
- * for a key apply. Thread-safe (one monitor).
+ * for a key apply. Pause and pins (spec 11.4) are the store's ({@link FlowKeys}): the gate follows the
+ * key's stored control state ({@link #apply}), so every node of a cluster and a restarted node act alike.
+ * Thread-safe (one monitor).
  */
 final class FlowGate {
   private static final class Key {
@@ -24,6 +27,8 @@ final class FlowGate {
     boolean paused;
     boolean pinnedParallelism;
     boolean pinnedRate;
+    long version; // of the control state applied last (FlowKeys.Control)
+    long rateResets;
     final ArrayDeque<Messages.Due> waiting = new ArrayDeque<>();
 
     boolean mayStart(long now) {
@@ -57,27 +62,29 @@ final class FlowGate {
     key(d);
   }
 
-  /** Fixes limits for the key; incoming messages' limits are ignored for pinned parts (spec 11.4). */
-  synchronized void pin(String key, Integer parallelism, Integer rate, Long periodSeconds) {
-    Key k = keys.computeIfAbsent(key, x -> new Key());
-    if (parallelism != null) {
-      k.parallelism = parallelism;
-      k.pinnedParallelism = true;
+  /**
+   * Follows the key's stored control state: paused, pinned limits (incoming messages' limits are ignored
+   * for pinned parts; an unpinned part keeps its last value until a message brings another, spec 11.4),
+   * and a fresh rate window after each pin or rate reset. A state older than one already applied (a read
+   * that raced a control operation) is ignored. Makes the key visible.
+   */
+  synchronized void apply(FlowKeys.Control c) {
+    Key k = keys.computeIfAbsent(c.key(), x -> new Key());
+    if (c.version() < k.version) return;
+    k.version = c.version();
+    k.paused = c.paused();
+    k.pinnedParallelism = c.pinnedParallelism() != null;
+    if (k.pinnedParallelism) k.parallelism = c.pinnedParallelism();
+    k.pinnedRate = c.pinnedRate() != null;
+    if (k.pinnedRate) {
+      k.rate = c.pinnedRate();
+      if (c.pinnedPeriod() != null) k.periodMs = Math.max(1, c.pinnedPeriod()) * 1000;
     }
-    if (rate != null) {
-      k.rate = rate;
-      k.pinnedRate = true;
+    if (c.rateResets() > k.rateResets) {
+      k.rateResets = c.rateResets();
+      k.windowStart = Long.MIN_VALUE;
+      k.startedInWindow = 0;
     }
-    if (periodSeconds != null) k.periodMs = Math.max(1, periodSeconds) * 1000;
-    k.windowStart = Long.MIN_VALUE;
-    k.startedInWindow = 0;
-  }
-
-  synchronized void unpin(String key, boolean parallelism, boolean rate) {
-    Key k = keys.get(key);
-    if (k == null) return;
-    if (parallelism) k.pinnedParallelism = false;
-    if (rate) k.pinnedRate = false;
   }
 
   synchronized boolean exists(String key) {
@@ -122,19 +129,6 @@ final class FlowGate {
       if (!k.waiting.isEmpty() && k.rate > 0 && !k.paused) next = Math.min(next, k.windowStart + k.periodMs);
     }
     return next;
-  }
-
-  synchronized void setPaused(String key, boolean paused) {
-    keys.computeIfAbsent(key, x -> new Key()).paused = paused;
-  }
-
-  /** Starts a fresh window (POST /v2/flowControl/{key}/resetRate). */
-  synchronized void resetRate(String key) {
-    Key k = keys.get(key);
-    if (k != null) {
-      k.windowStart = Long.MIN_VALUE;
-      k.startedInWindow = 0;
-    }
   }
 
   synchronized List<View> views() {

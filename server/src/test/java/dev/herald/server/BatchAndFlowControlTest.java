@@ -133,6 +133,28 @@ class BatchAndFlowControlTest {
     assertThat(flow("pz").get("isPaused").asBoolean()).isFalse();
   }
 
+  @Test
+  void a_paused_and_pinned_key_stays_so_across_a_restart() {
+    herald.publish(sink.url("/kept"), "first", "Upstash-Flow-Control-Key", "kept", "Upstash-Flow-Control-Value", "parallelism=5");
+    sink.awaitRequests("/kept", 1, WAIT);
+    assertThat(herald.post("/v2/flowControl/kept/pin?parallelism=2", "").statusCode()).isEqualTo(200);
+    assertThat(herald.post("/v2/flowControl/kept/pause", "").statusCode()).isEqualTo(200);
+
+    herald.restart();
+    JsonNode k = flow("kept");
+    assertThat(k.get("isPaused").asBoolean()).isTrue();
+    assertThat(k.get("isPinnedParallelism").asBoolean()).isTrue();
+    assertThat(k.get("parallelismMax").asInt()).isEqualTo(2);
+    herald.publish(sink.url("/kept"), "second", "Upstash-Flow-Control-Key", "kept", "Upstash-Flow-Control-Value", "parallelism=5");
+    herald.publish(sink.url("/sentinel"), "s");
+    sink.awaitRequests("/sentinel", 1, WAIT);
+    await().atMost(WAIT).until(() -> flow("kept").get("waitListSize").asInt() == 1);
+    assertThat(sink.requests("/kept")).hasSize(1);
+
+    assertThat(herald.post("/v2/flowControl/kept/resume", "").statusCode()).isEqualTo(200);
+    assertThat(new String(sink.awaitRequests("/kept", 2, WAIT).get(1).body())).isEqualTo("second");
+  }
+
   private JsonNode flow(String key) {
     HttpResponse<String> r = herald.get("/v2/flowControl/" + key);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);

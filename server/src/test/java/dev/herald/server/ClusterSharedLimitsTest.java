@@ -174,6 +174,68 @@ class ClusterSharedLimitsTest {
   }
 
   @Test
+  void a_flow_control_key_paused_through_one_node_starts_nothing_on_the_others_until_resumed() throws Exception {
+    startNodes(2, InstantSource.system());
+    String[] key = {"Upstash-Flow-Control-Key", "halted", "Upstash-Flow-Control-Value", "parallelism=5"};
+    // the key exists once a message of it was accepted (here through node 1; node 0 finds it in the store)
+    assertThat(call(1, "POST", "/v2/publish/" + sinkUrl("/h0"), "h0", key).statusCode()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(60)).until(() -> count("/h0") == 1);
+    assertThat(call(0, "POST", "/v2/flowControl/halted/pause", "").statusCode()).isEqualTo(200);
+
+    for (int i = 1; i <= 3; i++) {
+      assertThat(call(1, "POST", "/v2/publish/" + sinkUrl("/h" + i), "h" + i, key).statusCode()).isEqualTo(200);
+    }
+    // node 1 puts all three on the key's wait list (or starts them), and every node looks at them again
+    await().atMost(Duration.ofSeconds(60)).until(() -> count("/h1") + count("/h2") + count("/h3") > 0
+        || waitList(1, "halted") == 3);
+    for (int round = 0; round < 2; round++) for (App a : nodes) a.dispatcher().runOnce();
+    assertThat(count("/h1") + count("/h2") + count("/h3")).as("messages of a paused key started").isZero();
+    assertThat(flowKey(1, "halted")).contains("\"isPaused\":true");
+
+    assertThat(call(0, "POST", "/v2/flowControl/halted/resume", "").statusCode()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(60)).until(() -> count("/h1") + count("/h2") + count("/h3") == 3);
+    assertThat(flowKey(1, "halted")).contains("\"isPaused\":false");
+  }
+
+  @Test
+  void a_flow_control_pin_through_one_node_limits_the_others() throws Exception {
+    startNodes(2, InstantSource.system());
+    String[] key = {"Upstash-Flow-Control-Key", "pinned", "Upstash-Flow-Control-Value", "parallelism=5"};
+    assertThat(call(1, "POST", "/v2/publish/" + sinkUrl("/p0"), "p0", key).statusCode()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(60)).until(() -> count("/p0") == 1);
+    assertThat(call(0, "POST", "/v2/flowControl/pinned/pin?parallelism=1", "").statusCode()).isEqualTo(200);
+
+    hold = new CountDownLatch(1);
+    for (int i = 1; i <= 4; i++) {
+      assertThat(call(1, "POST", "/v2/publish/" + sinkUrl("/p" + i), "p" + i, key).statusCode()).isEqualTo(200);
+    }
+    await().atMost(Duration.ofSeconds(60)).until(() -> inFlight.get() >= 1);
+    for (int round = 0; round < 3; round++) for (App a : nodes) a.dispatcher().runOnce();
+    assertThat(maxInFlight.get()).as("pinned to parallelism 1 through node 0; messages say 5").isEqualTo(1);
+    assertThat(flowKey(1, "pinned")).contains("\"isPinnedParallelism\":true").contains("\"parallelismMax\":1");
+    hold.countDown();
+    await().atMost(Duration.ofSeconds(90)).until(() -> count("/p1") + count("/p2") + count("/p3") + count("/p4") == 4);
+    assertThat(maxInFlight.get()).isEqualTo(1);
+
+    assertThat(call(0, "POST", "/v2/flowControl/pinned/unpin?parallelism=true", "").statusCode()).isEqualTo(200);
+    assertThat(flowKey(1, "pinned")).contains("\"isPinnedParallelism\":false");
+  }
+
+  @Test
+  void a_flow_control_rate_reset_through_one_node_lets_the_others_start() throws Exception {
+    startNodes(2, InstantSource.system());
+    String[] key = {"Upstash-Flow-Control-Key", "hourly", "Upstash-Flow-Control-Value", "rate=1, period=1h"};
+    assertThat(call(1, "POST", "/v2/publish/" + sinkUrl("/r0"), "r0", key).statusCode()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(60)).until(() -> count("/r0") == 1);
+    assertThat(call(1, "POST", "/v2/publish/" + sinkUrl("/r1"), "r1", key).statusCode()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(60)).until(() -> waitList(1, "hourly") == 1);
+    assertThat(count("/r1")).as("over the key's rate for the hour").isZero();
+
+    assertThat(call(0, "POST", "/v2/flowControl/hourly/resetRate", "").statusCode()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(60)).until(() -> count("/r1") == 1);
+  }
+
+  @Test
   void a_cron_slot_fires_once_across_three_nodes() throws Exception {
     MovableClock clock = new MovableClock();
     clock.set(Instant.parse("2030-01-01T00:00:30Z"));
@@ -240,6 +302,18 @@ class ClusterSharedLimitsTest {
         .method(method, HttpRequest.BodyPublishers.ofString(body));
     for (int i = 0; i + 1 < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private String flowKey(int node, String key) throws IOException, InterruptedException {
+    HttpResponse<String> r = call(node, "GET", "/v2/flowControl/" + key, "");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return r.body();
+  }
+
+  private int waitList(int node, String key) throws IOException, InterruptedException {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"waitListSize\":(\\d+)").matcher(flowKey(node, key));
+    assertThat(m.find()).isTrue();
+    return Integer.parseInt(m.group(1));
   }
 
   private String sinkUrl(String path) {

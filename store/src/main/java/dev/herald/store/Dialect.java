@@ -19,7 +19,7 @@ sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
    */
   String lockQueueSql();
 
-  /** Reads a flow-control key's rate window, locking its row until commit where the database can. */
+  /** Reads a flow-control key's rate window and control state, locking its row until commit where the database can. */
   String lockFlowKeySql();
 
   /** Forces the queue index when reading a queue's head (SQLite's planner otherwise sorts the backlog). */
@@ -83,7 +83,7 @@ sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
     }
 
     public String lockFlowKeySql() {
-      return "SELECT window_start, started FROM flow_keys WHERE flow_key = ?";
+      return "SELECT window_start, started, paused, pin_parallelism, pin_rate, pin_period FROM flow_keys WHERE flow_key = ?";
     }
 
     public String migrations() {
@@ -155,7 +155,7 @@ sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
     }
 
     public String lockFlowKeySql() {
-      return "SELECT window_start, started FROM flow_keys WHERE flow_key = ? FOR UPDATE";
+      return "SELECT window_start, started, paused, pin_parallelism, pin_rate, pin_period FROM flow_keys WHERE flow_key = ? FOR UPDATE";
     }
 
     public String migrations() {

@@ -389,40 +389,49 @@ public final class Messages {
 
   /**
    * Whether a message of flow-control key {@code d.flowKey()} may start at {@code now}, judged by the
-   * database across every node: fewer than its parallelism ACTIVE, and room in the current rate window
-   * (which this call then counts). Locks the key's row until the transaction ends (PostgreSQL).
+   * database across every node: the key is not paused, fewer than its parallelism ACTIVE, and room in the
+   * current rate window (which this call then counts). Pinned limits ({@link FlowKeys#pin}) replace the
+   * message's own. Locks the key's row until the transaction ends (PostgreSQL).
    */
   public boolean flowKeyAllows(Due d, long now) {
     try {
-      PreparedStatement ensure = tx.prepare(
-          "INSERT INTO flow_keys (flow_key, window_start, started) VALUES (?, 0, 0) ON CONFLICT (flow_key) DO NOTHING");
-      ensure.setString(1, d.flowKey());
-      ensure.executeUpdate();
+      tx.flowKeys().ensure(d.flowKey());
       PreparedStatement lock = tx.prepare(tx.dialect().lockFlowKeySql());
       lock.setString(1, d.flowKey());
       long windowStart;
       int started;
+      int parallelism = d.flowParallelism();
+      int rate = d.flowRate();
+      long periodSeconds = d.flowPeriodSeconds();
       try (ResultSet rs = lock.executeQuery()) {
         rs.next();
+        if (rs.getInt(3) != 0) return false; // paused, through any node
         windowStart = rs.getLong(1);
         started = rs.getInt(2);
+        int pinned = rs.getInt(4);
+        if (!rs.wasNull()) parallelism = pinned;
+        pinned = rs.getInt(5);
+        if (!rs.wasNull()) {
+          rate = pinned;
+          periodSeconds = rs.getLong(6);
+        }
       }
-      if (d.flowParallelism() > 0) {
+      if (parallelism > 0) {
         PreparedStatement active = tx.prepare(
             "SELECT count(*) FROM messages WHERE flow_key = ? AND state = 'A' AND flow_key IS NOT NULL");
         active.setString(1, d.flowKey());
         try (ResultSet rs = active.executeQuery()) {
           rs.next();
-          if (rs.getLong(1) >= d.flowParallelism()) return false;
+          if (rs.getLong(1) >= parallelism) return false;
         }
       }
-      if (d.flowRate() > 0) {
-        long periodMs = Math.max(1, d.flowPeriodSeconds()) * 1000;
+      if (rate > 0) {
+        long periodMs = Math.max(1, periodSeconds) * 1000;
         if (now >= windowStart + periodMs) {
           windowStart = now;
           started = 0;
         }
-        if (started >= d.flowRate()) return false;
+        if (started >= rate) return false;
         PreparedStatement count = tx.prepare("UPDATE flow_keys SET window_start = ?, started = ? WHERE flow_key = ?");
         count.setLong(1, windowStart);
         count.setInt(2, started + 1);

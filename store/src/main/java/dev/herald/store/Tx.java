@@ -53,6 +53,8 @@ public final class Tx {
 
   public Schedules schedules() { return new Schedules(this); }
 
+  public FlowKeys flowKeys() { return new FlowKeys(this); }
+
   PreparedStatement prepare(String sql) {
     PreparedStatement ps = statements.get(sql);
     if (ps != null) return ps;

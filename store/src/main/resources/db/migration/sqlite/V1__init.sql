@@ -125,10 +125,18 @@ CREATE TABLE schedules (
 );
 CREATE INDEX schedules_due ON schedules (paused, next_fire_at);
 
--- Cluster-wide flow-control rate windows (the parallelism count comes from ACTIVE messages).
+-- Flow-control keys: the cluster-wide rate window (the parallelism count comes from ACTIVE messages),
+-- and the key's control state (spec 11.4), which every node's gate follows and the claim checks.
 CREATE TABLE flow_keys (
   flow_key      TEXT PRIMARY KEY,
   window_start  BIGINT NOT NULL,
-  started       INTEGER NOT NULL
+  started       INTEGER NOT NULL,
+  paused        INTEGER NOT NULL DEFAULT 0,
+  pin_parallelism INTEGER,                  -- pinned limits; NULL: the messages' own apply
+  pin_rate      INTEGER,
+  pin_period    BIGINT,                     -- seconds; applies with pin_rate
+  rate_resets   BIGINT NOT NULL DEFAULT 0,  -- counts pins and rate resets: each starts a fresh window everywhere
+  version       BIGINT NOT NULL DEFAULT 0   -- counts control operations; > 0: the dispatcher re-reads the row
 );
+CREATE INDEX flow_keys_controlled ON flow_keys (version) WHERE version > 0;
 CREATE INDEX messages_flow_active ON messages (flow_key) WHERE state = 'A' AND flow_key IS NOT NULL;

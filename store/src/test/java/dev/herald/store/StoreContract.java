@@ -405,6 +405,60 @@ abstract class StoreContract {
     assertThat(db.<Integer>writeNow(tx -> tx.dlq().purgeOlderThan(now() + 1, 10))).isEqualTo(1);
   }
 
+  // ---- flow-control keys
+
+  @Test
+  void a_flow_keys_control_state_is_stored_and_has_the_last_word_at_claim() {
+    Messages.Due d = new Messages.Due("msg_f", now(), null, false, "fk", 5, 2, 60); // parallelism 5, 2 a minute
+    assertThat(flowKeyAllows(d)).isTrue();
+    assertThat(db.<List<FlowKeys.Control>>read(tx -> tx.flowKeys().controlled())).as("claimed, not controlled").isEmpty();
+    assertThat(db.<Optional<FlowKeys.Control>>read(tx -> tx.flowKeys().find("fk")))
+        .contains(new FlowKeys.Control("fk", false, null, null, null, 0, 0));
+
+    assertThat(db.<FlowKeys.Control>writeNow(tx -> tx.flowKeys().setPaused("fk", true)))
+        .isEqualTo(new FlowKeys.Control("fk", true, null, null, null, 0, 1));
+    assertThat(flowKeyAllows(d)).as("paused").isFalse();
+    db.writeNow(tx -> tx.flowKeys().setPaused("fk", false));
+    assertThat(flowKeyAllows(d)).isTrue();
+    assertThat(flowKeyAllows(d)).as("two started this minute").isFalse();
+    assertThat(db.<FlowKeys.Control>writeNow(tx -> tx.flowKeys().resetRate("fk")).rateResets()).isEqualTo(1);
+    assertThat(flowKeyAllows(d)).as("a fresh window").isTrue();
+
+    // a pin replaces the messages' limits and starts a fresh window; a rate pinned without a period keeps the current one
+    assertThat(db.<FlowKeys.Control>writeNow(tx -> tx.flowKeys().pin("fk", 1, 1, null, 60)))
+        .isEqualTo(new FlowKeys.Control("fk", false, 1, 1, 60L, 2, 4));
+    assertThat(flowKeyAllows(d)).isTrue();
+    assertThat(flowKeyAllows(d)).as("pinned rate 1 a minute, not the message's 2").isFalse();
+    db.writeNow(tx -> tx.flowKeys().unpin("fk", false, true));
+    insert(withFlowKey(aMessage("msg_a"), "fk"), now());
+    assertThat(db.<Optional<Message>>writeNow(tx -> tx.messages().claim("msg_a", "lease", now(), 60_000))).isPresent();
+    assertThat(flowKeyAllows(d)).as("one ACTIVE, pinned parallelism 1").isFalse();
+    assertThat(db.<FlowKeys.Control>writeNow(tx -> tx.flowKeys().unpin("fk", true, false)))
+        .isEqualTo(new FlowKeys.Control("fk", false, null, null, null, 2, 6));
+    assertThat(flowKeyAllows(d)).as("the message's parallelism 5 again").isTrue();
+
+    // a period pinned alone waits for a rate pin; another key stays uncontrolled
+    db.writeNow(tx -> tx.flowKeys().pin("other", null, null, 30L, 1));
+    assertThat(db.<FlowKeys.Control>writeNow(tx -> tx.flowKeys().pin("other", null, 3, null, 1)))
+        .isEqualTo(new FlowKeys.Control("other", false, null, 3, 30L, 2, 2));
+    db.writeNow(tx -> tx.flowKeys().setPaused("fk", true));
+    assertThat(db.<List<FlowKeys.Control>>read(tx -> tx.flowKeys().controlled())).extracting(FlowKeys.Control::key)
+        .containsExactlyInAnyOrder("fk", "other");
+    assertThat(db.<List<FlowKeys.Control>>read(tx -> tx.flowKeys().all())).extracting(FlowKeys.Control::paused)
+        .containsExactly(true, false);
+  }
+
+  private boolean flowKeyAllows(Messages.Due d) {
+    return db.writeNow(tx -> tx.messages().flowKeyAllows(d, now()));
+  }
+
+  private static Message withFlowKey(Message m, String key) {
+    return new Message(m.id(), m.url(), m.topicName(), m.endpointName(), m.queueName(), m.scheduleId(), m.method(),
+        m.headers(), m.body(), m.maxRetries(), m.retryDelayExpression(), m.timeoutMillis(), m.callback(),
+        m.callbackConfig(), m.failureCallback(), m.failureCallbackConfig(), m.labels(), m.redact(), key, 5, 0, 0,
+        m.notBefore(), m.createdAt(), m.callerIp(), m.retried(), m.crashes(), m.sourceMessageId());
+  }
+
   // ---- queues, URL groups, schedules
 
   @Test
