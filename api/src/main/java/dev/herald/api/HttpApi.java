@@ -139,7 +139,12 @@ public final class HttpApi implements AutoCloseable {
       } catch (RuntimeException e) {
         out = fromUnexpected(e, req);
       }
-      write(res, out, watch);
+      // Refused before the body was asked for (Expect: 100-continue, no 100 sent): a client may still
+      // send it, and Helidon would read it as the next request. Say so and close (RFC 9110, 10.1.1);
+      // Helidon 4.5 keeps a connection open after a Connection: close answer unless told to end it.
+      boolean close = body != null && body.notAskedFor();
+      write(res, close ? out.withHeader("Connection", "close") : out, watch);
+      if (close) throw new CloseConnectionException("answered before the body was asked for");
       if (body != null) body.drain();
     } finally {
       watch.done();
@@ -233,6 +238,11 @@ public final class HttpApi implements AutoCloseable {
       return stream().read(b, off, len);
     }
 
+    /** The client waits for a 100 Continue before it sends the body, and none was sent. */
+    boolean notAskedFor() {
+      return in == null && !req.continueSent();
+    }
+
     /** The handler has what it needs: what it does next is not reading. */
     void done() {
       watch.done();
@@ -245,7 +255,7 @@ public final class HttpApi implements AutoCloseable {
      */
     void drain() {
       // Expect: 100-continue answered without a 100: Helidon takes no body after the answer
-      if (req.content().consumed() || in == null && !req.continueSent()) return;
+      if (req.content().consumed() || notAskedFor()) return;
       try {
         if (read() < 0) return; // the usual case: the handler read it all, this only sees the end
         byte[] skip = new byte[8192];

@@ -115,10 +115,7 @@ class SlowClientTest {
 
       InputStream in = s.getInputStream();
       String head = readHead(in);
-      long declared = 0;
-      for (String line : head.split("\r\n")) {
-        if (line.regionMatches(true, 0, "Content-Length:", 0, 15)) declared = Long.parseLong(line.substring(15).trim());
-      }
+      long declared = contentLength(head);
       long got = 0;
       try {
         for (int n; (n = in.read(new byte[65536])) >= 0; ) got += n;
@@ -127,6 +124,31 @@ class SlowClientTest {
       }
       assertThat(declared).isGreaterThan(12 << 20);
       assertThat(got).as("bytes of the answer received before the connection ended").isLessThan(declared);
+    }
+  }
+
+  @Test
+  void a_request_refused_before_its_100_continue_closes_the_connection() throws Exception {
+    herald = TestServer.start();
+    try (Socket s = connect()) {
+      s.getOutputStream().write((PUBLISH + "Expect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII)); // no token: refused without asking for the body
+      InputStream in = s.getInputStream();
+      String head = readHead(in);
+      assertThat(head).startsWith("HTTP/1.1 401").containsIgnoringCase("connection: close");
+      in.readNBytes(contentLength(head));
+      // a client that sends the body anyway must not have it read as its next request
+      int next;
+      try {
+        s.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        next = in.read();
+      } catch (SocketTimeoutException stillOpen) {
+        next = -2;
+      } catch (IOException closed) { // reset, or a broken pipe while sending
+        next = -1;
+      }
+      assertThat(next).as("nothing after the 401: the connection is closed").isEqualTo(-1);
     }
   }
 
@@ -158,12 +180,16 @@ class SlowClientTest {
   /** Reads one response (headers and a Content-Length body) and returns its status. */
   private static int status(InputStream in) throws IOException {
     String head = readHead(in);
-    long length = 0;
-    for (String line : head.split("\r\n")) {
-      if (line.regionMatches(true, 0, "Content-Length:", 0, 15)) length = Long.parseLong(line.substring(15).trim());
-    }
-    assertThat(in.readNBytes((int) length)).hasSize((int) length);
+    int length = contentLength(head);
+    assertThat(in.readNBytes(length)).hasSize(length);
     return Integer.parseInt(head.substring(9, 12));
+  }
+
+  private static int contentLength(String head) {
+    for (String line : head.split("\r\n")) {
+      if (line.regionMatches(true, 0, "Content-Length:", 0, 15)) return Integer.parseInt(line.substring(15).trim());
+    }
+    return 0;
   }
 
   private static String readHead(InputStream in) throws IOException {
