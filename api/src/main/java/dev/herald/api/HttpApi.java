@@ -145,7 +145,7 @@ public final class HttpApi implements AutoCloseable {
       boolean close = body != null && body.notAskedFor();
       write(res, close ? out.withHeader("Connection", "close") : out, watch);
       if (close) throw new CloseConnectionException("answered before the body was asked for");
-      if (body != null) body.drain(limits.maxBodyBytes());
+      if (body != null) body.drain();
     } finally {
       watch.done();
     }
@@ -251,22 +251,18 @@ public final class HttpApi implements AutoCloseable {
     /**
      * Reads and drops what the handler left of the body (all of it after a 401 or 404), after the answer,
      * so that the connection can carry the next request. Helidon would drain it too, but without telling
-     * the watchdog, and however large. Ends the connection if the body cannot be read, or once more than
-     * {@code max} bytes were dropped (a 413's body is not worth reading).
+     * the watchdog. Ends the connection if the body cannot be read.
      */
-    void drain(long max) {
+    void drain() {
       // Expect: 100-continue answered without a 100: Helidon takes no body after the answer
       if (req.content().consumed() || notAskedFor()) return;
-      long left = max; // a body over the cap (a 413) is not worth reading to keep the connection
       try {
         if (read() < 0) return; // the usual case: the handler read it all, this only sees the end
         byte[] skip = new byte[8192];
-        for (int n; (n = read(skip, 0, skip.length)) >= 0; ) {
-          left -= n;
-          if (left < 0) throw new CloseConnectionException("request body over the cap not drained");
+        while (read(skip, 0, skip.length) >= 0) {
+          // dropped
         }
       } catch (IOException | RuntimeException e) {
-        if (e instanceof CloseConnectionException c) throw c;
         throw new CloseConnectionException("request body not drained", e);
       }
     }
