@@ -28,7 +28,6 @@ class ClockTest {
   private final TestClock clock = new TestClock(start);
   private final TestSink sink = TestSink.start();
   private final TestServer herald = TestServer.start(Map.of(), clock);
-  private int witnesses;
 
   @AfterEach
   void stop() {
@@ -41,9 +40,9 @@ class ClockTest {
     idOf(herald.publish(sink.url("/delayed"), "d", "Upstash-Delay", "10m"));
 
     clock.set(start.minus(Duration.ofHours(1)));
-    awaitWitness();
+    herald.awaitWitness(sink, WAIT);
     clock.set(start.plus(Duration.ofMinutes(9)));
-    awaitWitness();
+    herald.awaitWitness(sink, WAIT);
     assertThat(sink.requests("/delayed")).isEmpty();
 
     clock.set(start.plus(Duration.ofMinutes(10)).plusSeconds(1));
@@ -61,7 +60,7 @@ class ClockTest {
     clock.set(start.minus(Duration.ofHours(1)));
     idOf(herald.publish(sink.url("/after"), "a", "Upstash-Retries", "2", "Upstash-Retry-Delay", "1000"));
     sink.awaitRequests("/after", 1, WAIT);
-    awaitWitness();
+    herald.awaitWitness(sink, WAIT);
     clock.move(Duration.ofSeconds(2));
     sink.awaitRequests("/after", 2, WAIT);
     assertThat(sink.requests("/before")).as("due an hour from now on the stepped-back clock").hasSize(1);
@@ -74,21 +73,15 @@ class ClockTest {
   void a_step_forward_delivers_what_became_due() {
     idOf(herald.publish(sink.url("/soon"), "s", "Upstash-Delay", "30m"));
     idOf(herald.publish(sink.url("/much-later"), "l", "Upstash-Delay", "3h"));
-    awaitWitness();
+    herald.awaitWitness(sink, WAIT);
 
     clock.set(start.plus(Duration.ofMinutes(31)));
     sink.awaitRequests("/soon", 1, WAIT);
-    awaitWitness();
+    herald.awaitWitness(sink, WAIT);
     assertThat(sink.requests("/much-later")).isEmpty();
 
     clock.set(start.plus(Duration.ofHours(3)).plusSeconds(1));
     sink.awaitRequests("/much-later", 1, WAIT);
-  }
-
-  private void awaitWitness() {
-    witnesses++;
-    idOf(herald.publish(sink.url("/witness"), "w" + witnesses));
-    sink.awaitRequests("/witness", witnesses, WAIT);
   }
 
   private static String idOf(HttpResponse<String> r) {

@@ -20,7 +20,7 @@ import tools.jackson.databind.JsonNode;
  * record of arrivals and answers, not from a clock. Herald reads a {@link TestClock} that stands still, so
  * a retry waits until the test moves it.
  *
- * <p>"Not started" is checked with a witness (as in {@link ClockTest}): once a message published after
+ * <p>"Not started" is checked with a witness ({@link TestServer#awaitWitness}): once a message published after
  * the fact has arrived, the dispatcher has run a pass that would have started it.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -29,7 +29,6 @@ class QueueCallbackTest {
   private final TestClock clock = new TestClock(Instant.now());
   private final TestSink sink = TestSink.start();
   private final TestServer herald = TestServer.start(Map.of(), clock);
-  private int witnesses;
 
   @AfterEach
   void stop() {
@@ -45,7 +44,7 @@ class QueueCallbackTest {
     enqueue("q", "/b", "b");
 
     sink.awaitRequests("/cb", 1, WAIT);
-    awaitWitness();
+    herald.awaitWitness(sink, WAIT);
     assertThat(sink.requests("/b")).as("A is delivered, its callback is not").isEmpty();
     sink.allow("/cb", 1);
     sink.awaitRequests("/b", 1, WAIT);
@@ -63,7 +62,7 @@ class QueueCallbackTest {
     enqueue("q", "/b", "b");
 
     sink.awaitRequests("/fcb", 1, WAIT);
-    awaitWitness();
+    herald.awaitWitness(sink, WAIT);
     assertThat(sink.requests("/b")).as("A failed, its failure callback is not answered").isEmpty();
     sink.allow("/fcb", 1);
     sink.awaitRequests("/b", 1, WAIT);
@@ -94,7 +93,7 @@ class QueueCallbackTest {
     String callback = sink.awaitRequests("/cb", 1, WAIT).get(0).header("Upstash-Message-Id");
     awaitRetryScheduled(callback); // due in a minute, on a clock that stands still
 
-    awaitWitness();
+    herald.awaitWitness(sink, WAIT);
     assertThat(sink.requests("/b")).isEmpty();
     assertThat(herald.delete("/v2/messages/" + callback).statusCode()).isEqualTo(200);
     sink.awaitRequests("/b", 1, WAIT);
@@ -132,7 +131,7 @@ class QueueCallbackTest {
     awaitRetryScheduled(callback);
 
     herald.restart(); // the slot must come back from the store
-    awaitWitness();
+    herald.awaitWitness(sink, WAIT);
     assertThat(sink.requests("/b")).isEmpty();
     clock.move(Duration.ofMinutes(2)); // the callback's retry is due
     sink.awaitRequests("/b", 1, WAIT);
@@ -143,12 +142,6 @@ class QueueCallbackTest {
   private void awaitRetryScheduled(String messageId) {
     await().atMost(WAIT).pollInterval(Duration.ofMillis(20))
         .until(() -> herald.get("/v2/logs?messageId=" + messageId).body().contains("\"RETRY\""));
-  }
-
-  private void awaitWitness() {
-    String path = "/witness-" + (++witnesses);
-    TestServer.idOf(herald.publish(sink.url(path), "w"));
-    sink.awaitRequests(path, 1, WAIT);
   }
 
   private void upsert(String name, int parallelism) {

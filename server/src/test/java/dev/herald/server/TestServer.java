@@ -13,6 +13,7 @@ import java.time.InstantSource;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -26,6 +27,7 @@ final class TestServer implements AutoCloseable {
   static final String CURRENT_KEY = "sig_testCurrentKey000000000000000";
   static final String NEXT_KEY = "sig_testNextKey00000000000000000000";
   static final JsonMapper JSON = JsonMapper.builder().build();
+  private final AtomicInteger witnesses = new AtomicInteger();
 
   private final Path dir;
   private final Map<String, String> overrides;
@@ -128,6 +130,16 @@ final class TestServer implements AutoCloseable {
 
   HttpResponse<String> delete(String pathAndQuery) {
     return call("DELETE", pathAndQuery, "");
+  }
+
+  /**
+   * Publishes a message due at once to {@code sink} and waits for it: the dispatcher handles due work in
+   * passes, so once it has arrived a pass has run, and anything that pass could have started has started.
+   */
+  void awaitWitness(TestSink sink, Duration wait) {
+    String path = "/witness-" + witnesses.incrementAndGet();
+    idOf(publish(sink.url(path), "w"));
+    sink.awaitRequests(path, 1, wait);
   }
 
   /** The messageId of a successful publish. */
