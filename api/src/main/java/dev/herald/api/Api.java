@@ -10,6 +10,7 @@ import dev.herald.engine.QueueService;
 import dev.herald.engine.ScheduleService;
 import dev.herald.engine.SigningKeys;
 import dev.herald.engine.UrlGroupService;
+import dev.herald.engine.WorkflowService;
 import dev.herald.store.Db;
 import java.time.InstantSource;
 import java.util.Map;
@@ -22,7 +23,7 @@ public final class Api {
   /** The services the API needs. */
   public record Services(HeaderParser parser, PublishService publisher, MessageService messages, SigningKeys keys,
       DlqService dlq, QueueService queues, UrlGroupService groups, ScheduleService schedules, FlowControlView flows,
-      EgressGuard egress, Db db, InstantSource clock, BooleanSupplier ready) {}
+      EgressGuard egress, Db db, InstantSource clock, BooleanSupplier ready, WorkflowService workflows) {}
 
   /** Limits the resources enforce. */
   public record Settings(int maxBatchItems, int maxQueueParallelism, int globalParallelism) {}
@@ -39,6 +40,7 @@ public final class Api {
     TopicsResource topics = new TopicsResource(s.groups(), egress);
     SchedulesResource schedules = new SchedulesResource(s.schedules(), egress);
     FlowControlResource flow = new FlowControlResource(s.flows(), settings.globalParallelism());
+    WorkflowsResource workflows = new WorkflowsResource(s.workflows());
     return new Routes()
         .open("GET,HEAD", "/healthz", req -> ApiResponse.ok(Map.of("status", "ok")))
         .open("GET,HEAD", "/readyz", req -> s.ready().getAsBoolean()
@@ -86,6 +88,16 @@ public final class Api {
         .add("POST", "/v2/flowControl/{key}/unpin", flow::unpin)
         .add("POST", "/v2/flowControl/{key}/resetRate", flow::resetRate)
         .add("POST", "/v2/flowControl/{key}/reset", flow::resetRate)
-        .add("GET", "/v2/globalParallelism", flow::global);
+        .add("GET", "/v2/globalParallelism", flow::global)
+        .add("GET", "/v2/workflows/runs/{runId}", workflows::steps)
+        .add("DELETE", "/v2/workflows/runs/{runId}", workflows::end)
+        .add("DELETE", "/v2/workflows/runs", workflows::cancelMany)
+        .add("GET", "/v2/workflows/logs", workflows::logs)
+        .add("GET", "/v2/workflows/events", workflows::logs)
+        .add("POST", "/v2/wait/{eventId}", workflows::waitFor)
+        .add("POST", "/v2/notify/{runId}/{eventId}", workflows::notify)
+        .add("POST", "/v2/notify/{eventId}", workflows::notify)
+        .add("GET", "/v2/waiters/{eventId}", workflows::waiters)
+        .open("GET,HEAD,POST,PUT,PATCH,DELETE", "/v2/workflows/hooks/{user}/{runId}/{eventId}", workflows::webhook);
   }
 }

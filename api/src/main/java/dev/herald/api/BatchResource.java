@@ -88,7 +88,9 @@ final class BatchResource {
     MessageOptions options = parser.parse(headers);
     egress.options(options);
     JsonNode b = item.get("body");
-    byte[] body = b == null || b.isNull() ? new byte[0] : b.asString().getBytes(StandardCharsets.UTF_8);
+    // a string is the body as is; anything else (the workflow SDK's context.call sends an object) is its JSON
+    byte[] body = b == null || b.isNull() ? new byte[0]
+        : (b.isString() ? b.asString() : Json.MAPPER.writeValueAsString(b)).getBytes(StandardCharsets.UTF_8);
     JsonNode q = item.get("queue");
     String queue = q == null || q.isNull() ? null : HeaderParser.name("queue", q.asString());
     return new PublishRequest(dest, isUrl, options, body, callerIp, queue, null);

@@ -38,12 +38,18 @@ final class Callbacks {
     return build(source.callback(), source.callbackConfig(), source, outcome, null, now);
   }
 
-  Optional<Message> failureCallback(Message source, Outcome outcome, String dlqId, Instant now) {
+  /** @param extra fields added to the payload (a workflow run's, spec 13.6) */
+  Optional<Message> failureCallback(Message source, Outcome outcome, String dlqId, Map<String, Object> extra, Instant now) {
     if (source.failureCallback() == null) return Optional.empty();
-    return build(source.failureCallback(), source.failureCallbackConfig(), source, outcome, dlqId, now);
+    return build(source.failureCallback(), source.failureCallbackConfig(), source, outcome, dlqId, extra, now);
   }
 
   private Optional<Message> build(String url, Headers config, Message source, Outcome outcome, String dlqId, Instant now) {
+    return build(url, config, source, outcome, dlqId, Map.of(), now);
+  }
+
+  private Optional<Message> build(String url, Headers config, Message source, Outcome outcome, String dlqId,
+      Map<String, Object> extra, Instant now) {
     MessageOptions options;
     try {
       Map<String, List<String>> h = new LinkedHashMap<>(config.map());
@@ -60,7 +66,9 @@ final class Callbacks {
       log.warn("callback config of {} no longer valid, callback skipped: {}", source.id(), e.getMessage());
       return Optional.empty();
     }
-    byte[] body = Json.MAPPER.writeValueAsBytes(payload(source, outcome, dlqId));
+    Map<String, Object> payload = payload(source, outcome, dlqId);
+    payload.putAll(extra);
+    byte[] body = Json.MAPPER.writeValueAsBytes(payload);
     Publication p = new Publication(url, null, null, null, null, options, body, source.callerIp());
     return Optional.of(factory.create(p, now, source.id()));
   }

@@ -104,7 +104,7 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
 
   public static Outcomes outcomes(dev.herald.core.message.HeaderParser parser, dev.herald.core.id.Ids ids,
       int maxStoredResponseBytes) {
-    return new Outcomes(new Callbacks(parser, ids), ids, maxStoredResponseBytes);
+    return new Outcomes(new Callbacks(parser, ids), new WorkflowRuns(parser, ids), ids, maxStoredResponseBytes);
   }
 
   /**
@@ -448,6 +448,7 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
       if (w.retryAt() != null) created(Messages.Due.of(m, w.retryAt(), true));
       // created() wakes the dispatcher when the retry or follow-up is due inside its window
       for (Message f : w.followUps()) created(Messages.Due.of(f, f.notBefore().toEpochMilli(), false));
+      for (Message f : w.published()) created(Messages.Due.of(f, f.notBefore().toEpochMilli(), false));
     });
   }
 

@@ -93,7 +93,8 @@ public final class DlqService {
     return new Message(ids.message(now), m.url(), m.topicName(), m.endpointName(), m.queueName(), m.scheduleId(),
         m.method(), m.headers(), m.body(), m.maxRetries(), m.retryDelayExpression(), m.timeoutMillis(), m.callback(),
         m.callbackConfig(), m.failureCallback(), m.failureCallbackConfig(), m.labels(), m.redact(), m.flowControlKey(),
-        m.flowParallelism(), m.flowRate(), m.flowPeriodSeconds(), now, now, m.callerIp(), 0, 0, m.sourceMessageId());
+        m.flowParallelism(), m.flowRate(), m.flowPeriodSeconds(), now, now, m.callerIp(), 0, 0, m.sourceMessageId(),
+        m.workflow());
   }
 
   /** Applies the headers given on a retry request to a message being re-created (spec 9.6). */
@@ -106,7 +107,7 @@ public final class DlqService {
     return new Message(m.id(), m.url(), m.topicName(), m.endpointName(), m.queueName(), m.scheduleId(), method,
         m.headers(), m.body(), retries, retryDelay, timeout, m.callback(), m.callbackConfig(), m.failureCallback(),
         m.failureCallbackConfig(), m.labels(), m.redact(), m.flowControlKey(), m.flowParallelism(), m.flowRate(),
-        m.flowPeriodSeconds(), notBefore, m.createdAt(), m.callerIp(), 0, 0, m.sourceMessageId());
+        m.flowPeriodSeconds(), notBefore, m.createdAt(), m.callerIp(), 0, 0, m.sourceMessageId(), m.workflow());
   }
 
   private static <T> Page<T> page(List<T> rows, int count) {

@@ -5,14 +5,15 @@ import java.time.Duration;
 import java.time.InstantSource;
 
 /**
- * Retention: expired dedup keys, old log entries and old DLQ entries, deleted in small batches so a
+ * Retention: expired dedup keys, old log entries, old DLQ entries and workflow runs that ended before
+ * the log retention (with their step lists), deleted in small batches so a
  * large purge never holds the writer for long (deliveries share it).
  */
 public final class Maintenance {
   /** What one pass removed. */
-  public record Purged(int dedupKeys, int events, int dlqEntries) {
+  public record Purged(int dedupKeys, int events, int dlqEntries, int workflowRuns) {
     public int total() {
-      return dedupKeys + events + dlqEntries;
+      return dedupKeys + events + dlqEntries + workflowRuns;
     }
   }
 
@@ -33,16 +34,17 @@ public final class Maintenance {
     long now = clock.millis();
     return db.writeNow(tx -> {
       // In a cluster one node purges at a time; the others skip this pass.
-      if (!tx.maintenanceLock()) return new Purged(0, 0, 0);
+      if (!tx.maintenanceLock()) return new Purged(0, 0, 0, 0);
       return new Purged(tx.dedup().purgeExpired(now, BATCH),
           tx.events().purgeOlderThan(now - logRetention.toMillis(), BATCH),
-          tx.dlq().purgeOlderThan(now - dlqRetention.toMillis(), BATCH));
+          tx.dlq().purgeOlderThan(now - dlqRetention.toMillis(), BATCH),
+          tx.workflows().deleteEndedBefore(now - logRetention.toMillis(), BATCH));
     });
   }
 
   /** True when a batch was full: there is probably more to purge right away. */
   public boolean runOnceForLoop() {
     Purged p = runOnce();
-    return p.dedupKeys() == BATCH || p.events() == BATCH || p.dlqEntries() == BATCH;
+    return p.dedupKeys() == BATCH || p.events() == BATCH || p.dlqEntries() == BATCH || p.workflowRuns() == BATCH;
   }
 }

@@ -22,6 +22,6 @@ final class MessageFactory {
         o.timeout() == null ? null : o.timeout().toMillis(), o.callback(), o.callbackConfig(), o.failureCallback(),
         o.failureCallbackConfig(), o.labels(), o.redaction().any() ? o.redaction().spec() : null,
         fc == null ? null : fc.key(), fc == null ? 0 : fc.parallelism(), fc == null ? 0 : fc.rate(),
-        fc == null ? 0 : fc.period().toSeconds(), o.firstDue(now), now, p.callerIp(), 0, 0, sourceMessageId);
+        fc == null ? 0 : fc.period().toSeconds(), o.firstDue(now), now, p.callerIp(), 0, 0, sourceMessageId, o.workflow());
   }
 }

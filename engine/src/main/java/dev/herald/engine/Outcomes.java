@@ -24,14 +24,20 @@ import java.util.Map;
  */
 public final class Outcomes {
   /** What was written; {@code followUps} are new messages (callbacks) and retries to index. */
-  record Written(boolean applied, List<Message> followUps, Long retryAt) {}
+  record Written(boolean applied, List<Message> followUps, Long retryAt, List<Message> published) {
+    Written(boolean applied, List<Message> followUps, Long retryAt) {
+      this(applied, followUps, retryAt, List.of());
+    }
+  }
 
   private final Callbacks callbacks;
+  private final WorkflowRuns workflows;
   private final Ids ids;
   private final int maxStoredResponseBytes;
 
-  Outcomes(Callbacks callbacks, Ids ids, int maxStoredResponseBytes) {
+  Outcomes(Callbacks callbacks, WorkflowRuns workflows, Ids ids, int maxStoredResponseBytes) {
     this.callbacks = callbacks;
+    this.workflows = workflows;
     this.ids = ids;
     this.maxStoredResponseBytes = maxStoredResponseBytes;
   }
@@ -40,6 +46,7 @@ public final class Outcomes {
     long nowMs = now.toEpochMilli();
     List<Message> followUps = new ArrayList<>(2);
     Long retryAt = null;
+    List<Message> published = List.of();
     boolean applied;
     switch (decision) {
       case Transitions.Delivered d -> {
@@ -64,15 +71,20 @@ public final class Outcomes {
           detail.put("error", f.reason());
           detail.put("dlqId", dlqId);
           EventLog.append(tx, nowMs, m, "FAILED", detail);
-          callbacks.failureCallback(m, outcome, dlqId, now).ifPresent(followUps::add);
+          callbacks.failureCallback(m, outcome, dlqId, WorkflowRuns.failureDetail(tx, m), now).ifPresent(followUps::add);
+          if (m.workflow() != null) published = workflows.failed(tx, m, dlqId, now);
         }
       }
     }
     if (applied && !(outcome instanceof Outcome.Crashed)) callbacks.callback(m, outcome, now).ifPresent(followUps::add);
     // The callbacks of a queued message keep its slot until they end (spec 8.5); they are not queued themselves.
     Messages.QueueSlot slot = m.queueName() == null ? null : new Messages.QueueSlot(m.queueName(), m.id());
-    for (Message cb : followUps) tx.messages().insert(cb, cb.notBefore().toEpochMilli(), slot);
-    return new Written(applied, followUps, retryAt);
+    for (int i = 0; i < followUps.size(); i++) {
+      Message cb = followUps.get(i);
+      if (cb.workflow() != null) followUps.set(i, cb = WorkflowRuns.attachCallback(tx, cb, nowMs));
+      tx.messages().insert(cb, cb.notBefore().toEpochMilli(), slot);
+    }
+    return new Written(applied, followUps, retryAt, published);
   }
 
   private Dlq.LastResponse lastResponse(Outcome outcome, String reason) {

@@ -121,6 +121,15 @@ public final class PublishService {
     List<PublishResult> results = new ArrayList<>(pubs.size());
     for (Publication p : pubs) {
       Message m = factory.create(p, now, null);
+      if (m.workflow() != null) {
+        // a workflow message belongs to a run (spec 13.3): a trigger of an existing run is a duplicate
+        WorkflowRuns.Attached a = WorkflowRuns.attach(tx, m, nowMs);
+        if (a.duplicateOf() != null) {
+          results.add(new PublishResult(a.duplicateOf(), m.url(), true));
+          continue;
+        }
+        m = a.message();
+      }
       String key = dedupKey(p);
       if (key != null) {
         var existing = tx.dedup().find(key, nowMs);

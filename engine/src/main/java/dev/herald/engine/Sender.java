@@ -110,7 +110,8 @@ public final class Sender implements AutoCloseable {
     timer.setRemoveOnCancelPolicy(true);
   }
 
-  public Outcome send(Message m) {
+  public Outcome send(Message stored) {
+    Message m = WorkflowRuns.delivery(stored);
     URI uri;
     try {
       uri = URI.create(m.url());

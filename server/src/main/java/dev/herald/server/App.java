@@ -12,6 +12,7 @@ import dev.herald.engine.Maintenance;
 import dev.herald.engine.QueueService;
 import dev.herald.engine.ScheduleService;
 import dev.herald.engine.UrlGroupService;
+import dev.herald.engine.WorkflowService;
 import dev.herald.engine.EgressGuard;
 import dev.herald.engine.MessageService;
 import dev.herald.engine.PublishService;
@@ -74,15 +75,20 @@ public final class App implements AutoCloseable {
       UrlGroupService groups = new UrlGroupService(db, clock);
       ScheduleService schedules = new ScheduleService(db, clock, ids, parser, publisher);
       Loop scheduleLoop = new Loop("schedules", Duration.ofSeconds(1), () -> schedules.runOnce() == 100);
+      WorkflowService workflows = new WorkflowService(db, clock, parser, ids, publisher);
+      workflows.onNewWork(dispatcher);
+      // waits (context.waitForEvent) that pass their deadline get their timeout step
+      Loop waitLoop = new Loop("workflow-waits", Duration.ofSeconds(1), () -> workflows.expireWaiters() == WorkflowService.SWEEP_BATCH);
       var routes = Api.routes(new Api.Services(parser, publisher, messages, keys, dlq, queues, groups, schedules,
-          dispatcher.flowControl(), egress, db, clock, () -> self[0] != null && self[0].ready),
+          dispatcher.flowControl(), egress, db, clock, () -> self[0] != null && self[0].ready, workflows),
           new Api.Settings(c.limits().maxBatchItems(), c.limits().maxQueueParallelism(), c.delivery().concurrency()));
       HttpApi http = new HttpApi(routes, new Auth(List.of(c.auth().token())), new HttpApi.Limits(c.limits().maxBodyBytes(),
           c.limits().maxHeadersBytes(), c.limits().maxRequestLineBytes(), c.server().idleTimeout(), c.server().maxConnections(),
           c.server().readTimeout(), c.limits().maxInflightBodyBytes()));
       // Shared store: leases of dead nodes expire on the database clock and are retried here.
       Loop reaperLoop = new Loop("lease-reaper", Duration.ofSeconds(5), () -> dispatcher.reapExpiredLeases() > 0);
-      List<Loop> loops = db.shared() ? List.of(maintenanceLoop, scheduleLoop, reaperLoop) : List.of(maintenanceLoop, scheduleLoop);
+      List<Loop> loops = db.shared() ? List.of(maintenanceLoop, scheduleLoop, waitLoop, reaperLoop)
+          : List.of(maintenanceLoop, scheduleLoop, waitLoop);
       App app = new App(db, dispatcher, http, loops, schedules);
       self[0] = app;
       http.start(c.server().host(), c.server().port());

@@ -2,6 +2,7 @@ package dev.herald.store;
 
 import dev.herald.core.message.Headers;
 import dev.herald.core.message.Message;
+import dev.herald.core.message.Workflow;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.ResultSet;
@@ -43,7 +44,8 @@ final class MessageCodec {
   }
   private static final int ENDPOINT = 0, METHOD = 1, HEADERS = 2, MAX_RETRIES = 3, RETRY_DELAY = 4, TIMEOUT = 5,
       CALLBACK = 6, CALLBACK_CONFIG = 7, FAILURE_CALLBACK = 8, FAILURE_CALLBACK_CONFIG = 9, LABELS = 10, REDACT = 11,
-      FLOW_PARALLELISM = 12, FLOW_RATE = 13, FLOW_PERIOD = 14, NOT_BEFORE = 15, SOURCE_MESSAGE_ID = 16;
+      FLOW_PARALLELISM = 12, FLOW_RATE = 13, FLOW_PERIOD = 14, NOT_BEFORE = 15, SOURCE_MESSAGE_ID = 16,
+      WORKFLOW = 17;
 
   static final String COLUMNS =
       "id, retried, crashes, created_at, url, topic_name, queue_name, schedule_id, caller_ip, flow_key, spec, body";
@@ -70,6 +72,7 @@ final class MessageCodec {
     present |= o.number(FLOW_PERIOD, m.flowPeriodSeconds());
     present |= o.number(NOT_BEFORE, m.notBefore().toEpochMilli());
     present |= o.string(SOURCE_MESSAGE_ID, m.sourceMessageId());
+    present |= o.workflow(WORKFLOW, m.workflow());
     Out head = new Out();
     head.write(VERSION);
     head.varint(present);
@@ -136,10 +139,11 @@ final class MessageCodec {
     long flowPeriod = has(p, FLOW_PERIOD) ? in.number() : 0;
     long notBefore = has(p, NOT_BEFORE) ? in.number() : 0;
     String source = has(p, SOURCE_MESSAGE_ID) ? in.string() : null;
+    Workflow workflow = has(p, WORKFLOW) ? in.workflow() : null;
     return new Message(id, url, topic, endpoint, queue, scheduleId, method, Headers.of(headers), body, maxRetries,
         retryDelay, timeout, callback, Headers.of(callbackConfig), failureCallback, Headers.of(failureCallbackConfig),
         labels, redact, flowKey, flowParallelism, flowRate, flowPeriod, Instant.ofEpochMilli(notBefore),
-        Instant.ofEpochMilli(createdAt), callerIp, retried, crashes, source);
+        Instant.ofEpochMilli(createdAt), callerIp, retried, crashes, source, workflow);
   }
 
   private static boolean has(long present, int bit) {
@@ -199,6 +203,17 @@ final class MessageCodec {
       return 1L << bit;
     }
 
+    /** Run id, workflow URL ("" when absent), call type, flags (1 init, 2 invoke), run creation time. */
+    long workflow(int bit, Workflow w) {
+      if (w == null) return 0;
+      text(w.runId());
+      text(w.url() == null ? "" : w.url());
+      text(w.callType());
+      varint((w.init() ? 1 : 0) | (w.invoke() ? 2 : 0));
+      varint(w.createdAt());
+      return 1L << bit;
+    }
+
     long headers(int bit, Map<String, List<String>> h) {
       if (h.isEmpty()) return 0;
       varint(h.size());
@@ -251,6 +266,15 @@ final class MessageCodec {
       List<String> out = new ArrayList<>(n);
       for (int k = 0; k < n; k++) out.add(string());
       return out;
+    }
+
+    Workflow workflow() {
+      String runId = string();
+      String url = string();
+      String callType = string();
+      int flags = (int) varint();
+      long createdAt = varint();
+      return new Workflow(runId, url.isEmpty() ? null : url, callType, (flags & 1) != 0, (flags & 2) != 0, createdAt);
     }
 
     Map<String, List<String>> headers() {

@@ -55,6 +55,8 @@ public final class Tx {
 
   public FlowKeys flowKeys() { return new FlowKeys(this); }
 
+  public Workflows workflows() { return new Workflows(this); }
+
   PreparedStatement prepare(String sql) {
     PreparedStatement ps = statements.get(sql);
     if (ps != null) return ps;

@@ -16,7 +16,7 @@ class MessageCodecTest {
     return new Message("msg_1", "https://example.com/hook", null, null, null, null, method, Headers.of(headers), body,
         3, "pow(2, retried) * 1000", 5_000L, "https://example.com/cb",
         Headers.of(Map.of("Upstash-Callback-Method", List.of("PUT"))), null, Headers.EMPTY, List.of("a", "b"), null,
-        null, 0, 0, 0, T0.plusSeconds(60), T0, "127.0.0.1", 0, 0, null);
+        null, 0, 0, 0, T0.plusSeconds(60), T0, "127.0.0.1", 0, 0, null, null);
   }
 
   private static Message roundTrip(Message m) {

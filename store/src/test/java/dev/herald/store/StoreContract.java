@@ -49,7 +49,7 @@ abstract class StoreContract {
   static Message aMessage(String id, String queue, List<String> labels) {
     return new Message(id, "https://example.com/hook", null, null, queue, null, "POST",
         Headers.of(Map.of("Content-Type", List.of("application/json"))), new byte[] {0, (byte) 0xff, 'x', 10}, 3, null,
-        null, null, Headers.EMPTY, null, Headers.EMPTY, labels, null, null, 0, 0, 0, T0, T0, "127.0.0.1", 0, 0, null);
+        null, null, Headers.EMPTY, null, Headers.EMPTY, labels, null, null, 0, 0, 0, T0, T0, "127.0.0.1", 0, 0, null, null);
   }
 
   void insert(Message m, long dueAt) {
@@ -78,7 +78,8 @@ abstract class StoreContract {
             java.nio.charset.StandardCharsets.UTF_8), 7, "pow(2, retried) * 1000", 0L, "https://example.com/cb",
         Headers.of(Map.of("Upstash-Forward-A", List.of("1"))), "https://example.com/fcb",
         Headers.of(Map.of("Upstash-Retries", List.of("2"))), List.of("l1", "l2"), "body,header[X-Multi]", "key",
-        3, 10, 60, T0.plusSeconds(3600), T0, "10.0.0.1", 0, 0, "msg_0");
+        3, 10, 60, T0.plusSeconds(3600), T0, "10.0.0.1", 0, 0, "msg_0",
+        new dev.herald.core.message.Workflow("wfr_1", "https://example.com/wf", "fromCallback", false, true, 1234L));
     insert(m, now());
     Message back = db.read(tx -> tx.messages().find("msg_1")).orElseThrow();
     assertThat(back).usingRecursiveComparison().isEqualTo(m);
@@ -456,7 +457,7 @@ abstract class StoreContract {
     return new Message(m.id(), m.url(), m.topicName(), m.endpointName(), m.queueName(), m.scheduleId(), m.method(),
         m.headers(), m.body(), m.maxRetries(), m.retryDelayExpression(), m.timeoutMillis(), m.callback(),
         m.callbackConfig(), m.failureCallback(), m.failureCallbackConfig(), m.labels(), m.redact(), key, 5, 0, 0,
-        m.notBefore(), m.createdAt(), m.callerIp(), m.retried(), m.crashes(), m.sourceMessageId());
+        m.notBefore(), m.createdAt(), m.callerIp(), m.retried(), m.crashes(), m.sourceMessageId(), m.workflow());
   }
 
   // ---- queues, URL groups, schedules

@@ -100,9 +100,10 @@ public final class HeaderParser {
     String cron = h.get("upstash-cron");
     String scheduleId = name("Upstash-Schedule-Id", h.get("upstash-schedule-id"));
     String queueName = name("Upstash-Queue-Name", h.get("upstash-queue-name"));
+    Workflow workflow = Workflow.parse(h);
     return new MessageOptions(method, Headers.of(forwarded), delay, notBefore, retries, retryDelay, timeout,
         callback, cbConfig, failureCallback, fcConfig, dedupId, contentDedup, labels, redaction, flow,
-        cron == null ? null : cron.trim(), scheduleId, queueName);
+        cron == null ? null : cron.trim(), scheduleId, queueName, workflow);
   }
 
   private void validateNested(Headers config, int retries, String prefix) {

@@ -37,7 +37,9 @@ public record Message(
     int retried,
     int crashes,
     /** Set when this message is itself a (failure) callback: the message it reports on. */
-    String sourceMessageId) {
+    String sourceMessageId,
+    /** The workflow run this message belongs to (spec 13); null outside workflows. */
+    Workflow workflow) {
 
   public Message {
     labels = List.copyOf(labels);
@@ -46,16 +48,28 @@ public record Message(
 
   /** The same message with another body (the log keeps only the first bytes of a large one). */
   public Message withBody(byte[] b) {
-    return new Message(id, url, topicName, endpointName, queueName, scheduleId, method, headers, b, maxRetries,
+    return withHeadersAndBody(headers, b);
+  }
+
+  /** The same message with other headers and body (what a workflow message sends: spec 13.4). */
+  public Message withHeadersAndBody(Headers h, byte[] b) {
+    return new Message(id, url, topicName, endpointName, queueName, scheduleId, method, h, b, maxRetries,
         retryDelayExpression, timeoutMillis, callback, callbackConfig, failureCallback, failureCallbackConfig, labels,
         redact, flowControlKey, flowParallelism, flowRate, flowPeriodSeconds, notBefore, createdAt, callerIp, retried,
-        crashes, sourceMessageId);
+        crashes, sourceMessageId, workflow);
+  }
+
+  public Message withWorkflow(Workflow w) {
+    return new Message(id, url, topicName, endpointName, queueName, scheduleId, method, headers, body, maxRetries,
+        retryDelayExpression, timeoutMillis, callback, callbackConfig, failureCallback, failureCallbackConfig, labels,
+        redact, flowControlKey, flowParallelism, flowRate, flowPeriodSeconds, notBefore, createdAt, callerIp, retried,
+        crashes, sourceMessageId, w);
   }
 
   public Message withRetried(int r, int c) {
     return new Message(id, url, topicName, endpointName, queueName, scheduleId, method, headers, body, maxRetries,
         retryDelayExpression, timeoutMillis, callback, callbackConfig, failureCallback, failureCallbackConfig, labels,
         redact, flowControlKey, flowParallelism, flowRate, flowPeriodSeconds, notBefore, createdAt, callerIp, r, c,
-        sourceMessageId);
+        sourceMessageId, workflow);
   }
 }

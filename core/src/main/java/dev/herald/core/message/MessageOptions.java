@@ -30,7 +30,9 @@ public record MessageOptions(
     FlowControl flowControl,
     String cron,
     String scheduleId,
-    String queueName) {
+    String queueName,
+    /** The Upstash-Workflow-* part (spec 13); null for a message outside any workflow run. */
+    Workflow workflow) {
 
   public MessageOptions {
     labels = List.copyOf(labels);

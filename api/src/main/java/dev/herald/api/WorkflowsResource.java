@@ -1,0 +1,137 @@
+package dev.herald.api;
+
+import dev.herald.engine.WorkflowService;
+import dev.herald.store.Json;
+import dev.herald.store.Workflows;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The endpoints the Upstash Workflow SDK calls (spec 13.1): a run's steps, ending and cancelling runs,
+ * wait / notify / waiters, webhooks and the run log.
+ */
+final class WorkflowsResource {
+  private static final int MAX_LOG_COUNT = 100;
+  private static final Set<String> CANCEL_FILTERS = Set.of("workflowRunIds", "workflowRunId", "workflowUrl",
+      "workflowUrlExactMatch", "fromDate", "toDate", "label", "count", "cursor");
+  private final WorkflowService workflows;
+
+  WorkflowsResource(WorkflowService workflows) {
+    this.workflows = workflows;
+  }
+
+  /** GET /v2/workflows/runs/{runId}: the step list, or 404 once the run has ended. */
+  ApiResponse steps(ApiRequest req) {
+    String runId = req.pathVar("runId");
+    return workflows.steps(runId).map(ApiResponse::ok)
+        .orElseThrow(() -> new ApiException(404, "workflow run " + runId + " not found"));
+  }
+
+  /** DELETE /v2/workflows/runs/{runId}?cancel=true|false; the body is the run's result. */
+  ApiResponse end(ApiRequest req) {
+    String runId = req.pathVar("runId");
+    boolean cancel = "true".equalsIgnoreCase(req.queryFirst("cancel"));
+    return switch (workflows.end(runId, cancel, req.body())) {
+      case NOT_FOUND -> throw new ApiException(404, "workflow run " + runId + " not found");
+      case ENDED, ALREADY_ENDED -> ApiResponse.ok(Map.of());
+    };
+  }
+
+  /** DELETE /v2/workflows/runs: by ids, or every running run matching the filters. */
+  ApiResponse cancelMany(ApiRequest req) {
+    Queries.onlyKnown(req, CANCEL_FILTERS);
+    List<String> ids = Queries.list(req, "workflowRunIds", "workflowRunId");
+    String url = req.queryFirst("workflowUrl");
+    boolean exact = "true".equalsIgnoreCase(req.queryFirst("workflowUrlExactMatch"));
+    int count = Queries.count(req, 100, 1000);
+    int n = workflows.cancel(new WorkflowService.CancelFilter(ids, url, exact, Queries.millis(req, "fromDate"),
+        Queries.millis(req, "toDate"), req.queryFirst("label"), count));
+    return ApiResponse.ok(Map.of("cancelled", n));
+  }
+
+  /** POST /v2/wait/{eventId}. */
+  ApiResponse waitFor(ApiRequest req) {
+    JsonNode body;
+    try {
+      body = Json.MAPPER.readTree(req.body());
+    } catch (RuntimeException e) {
+      throw ApiException.badRequest("body: invalid JSON");
+    }
+    workflows.waitFor(req.pathVar("eventId"), body, req.headers(), req.callerIp());
+    return ApiResponse.ok(Map.of());
+  }
+
+  /** POST /v2/notify/{eventId} and /v2/notify/{runId}/{eventId}: the body is the event data. */
+  ApiResponse notify(ApiRequest req) {
+    return ApiResponse.ok(notified(workflows.notify(req.pathVar("eventId"), req.pathVar("runId"), req.body(), req.callerIp())));
+  }
+
+  /**
+   * Any request to /v2/workflows/hooks/{user}/{runId}/{eventId} (context.createWebhook, spec 13.9): no
+   * token, the run and event ids are the secret. The waiting step gets the request as
+   * {@code {method, proto, host, url, header, body (base64)}}.
+   */
+  ApiResponse webhook(ApiRequest req) {
+    Map<String, Object> request = new LinkedHashMap<>();
+    request.put("method", req.method());
+    request.put("proto", "http");
+    request.put("host", req.header("Host") == null ? "" : req.header("Host"));
+    request.put("url", req.rawPath() + (req.rawQuery() == null || req.rawQuery().isEmpty() ? "" : "?" + req.rawQuery()));
+    Map<String, List<String>> headers = new LinkedHashMap<>();
+    req.headers().forEach((k, v) -> {
+      if (!k.equalsIgnoreCase("authorization")) headers.put(k, v);
+    });
+    request.put("header", headers);
+    request.put("body", Base64.getEncoder().encodeToString(req.body()));
+    byte[] data = Json.MAPPER.writeValueAsBytes(request);
+    List<WorkflowService.Notified> told = workflows.notify(req.pathVar("eventId"), req.pathVar("runId"), data, req.callerIp());
+    return ApiResponse.ok(notified(told));
+  }
+
+  private static List<Map<String, Object>> notified(List<WorkflowService.Notified> told) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (WorkflowService.Notified n : told) {
+      Map<String, Object> o = new LinkedHashMap<>();
+      o.put("waiter", waiter(n.waiter()));
+      o.put("messageId", n.messageId());
+      o.put("error", "");
+      out.add(o);
+    }
+    return out;
+  }
+
+  /** GET /v2/waiters/{eventId}. */
+  ApiResponse waiters(ApiRequest req) {
+    return ApiResponse.ok(workflows.waiters(req.pathVar("eventId")).stream().map(WorkflowsResource::waiter).toList());
+  }
+
+  private static Map<String, Object> waiter(Workflows.Waiter w) {
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("url", w.url());
+    o.put("deadline", w.deadline() / 1000);
+    o.put("headers", w.headers());
+    if (w.timeoutUrl() != null) o.put("timeoutUrl", w.timeoutUrl());
+    if (w.timeoutBody() != null) o.put("timeoutBody", new String(w.timeoutBody(), StandardCharsets.UTF_8));
+    if (w.timeoutHeaders() != null) o.put("timeoutHeaders", w.timeoutHeaders());
+    return o;
+  }
+
+  /** GET /v2/workflows/logs and /v2/workflows/events: runs newest first (spec 13.11). */
+  ApiResponse logs(ApiRequest req) {
+    String state = req.queryFirst("state");
+    Workflows.Filter f = new Workflows.Filter(req.queryFirst("workflowRunId"), req.queryFirst("workflowUrl"),
+        state == null || state.isBlank() ? null : state, Queries.millis(req, "fromDate"), Queries.millis(req, "toDate"),
+        req.queryFirst("label"), Queries.millis(req, "workflowCreatedAt"));
+    WorkflowService.RunPage page = workflows.logs(f, req.queryFirst("cursor"), Queries.count(req, 10, MAX_LOG_COUNT));
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("cursor", page.cursor() == null ? "" : page.cursor());
+    out.put("runs", page.runs().stream().map(WorkflowLogView::run).toList());
+    return ApiResponse.ok(out);
+  }
+}

@@ -1,0 +1,312 @@
+package dev.herald.engine;
+
+import dev.herald.core.ValidationException;
+import dev.herald.core.message.Message;
+import dev.herald.core.time.Durations;
+import dev.herald.store.Db;
+import dev.herald.store.Json;
+import dev.herald.store.Messages;
+import dev.herald.store.Tx;
+import dev.herald.store.Workflows;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The server side of Upstash Workflow (spec 13) that is not a message: a run's step list, ending and
+ * cancelling runs, waiting for and notifying events, and the run log. Messages of runs are published,
+ * delivered and retried like any other ({@link WorkflowRuns} keeps their runs' books). Thread-safe.
+ */
+public final class WorkflowService {
+  /** How long a wait lasts when the step gives no timeout (the SDK's default). */
+  static final Duration DEFAULT_WAIT = Duration.ofDays(7);
+  public static final int SWEEP_BATCH = 100;
+
+  private final Db db;
+  private final InstantSource clock;
+  private final WorkflowRuns runs;
+  private final PublishService publisher;
+  private volatile NewWork newWork = due -> {};
+
+  public WorkflowService(Db db, InstantSource clock, dev.herald.core.message.HeaderParser parser, dev.herald.core.id.Ids ids,
+      PublishService publisher) {
+    this.db = db;
+    this.clock = clock;
+    this.runs = new WorkflowRuns(parser, ids);
+    this.publisher = publisher;
+  }
+
+  public void onNewWork(NewWork listener) {
+    this.newWork = listener;
+  }
+
+  /** What one write produced: messages stored (to index) and messages cancelled (to forget). */
+  private static final class Changes {
+    final List<Message> stored = new ArrayList<>();
+    final List<Message> cancelled = new ArrayList<>();
+
+    void clear() {
+      stored.clear();
+      cancelled.clear();
+    }
+  }
+
+  private <T> T write(java.util.function.BiFunction<Tx, Changes, T> work) {
+    Changes c = new Changes();
+    T result = db.write(tx -> {
+      c.clear(); // the writer may run this work again
+      return work.apply(tx, c);
+    }).join();
+    for (Message m : c.cancelled) newWork.finished(m);
+    for (Message m : c.stored) publisher.newWork().created(Messages.Due.of(m, m.notBefore().toEpochMilli(), false));
+    return result;
+  }
+
+  /**
+   * The step list of a running run (GET /v2/workflows/runs/{id}): the trigger's payload, then every step
+   * and context.call result in publish order, as {@code {messageId, body (base64), callType}}. Empty
+   * when the run has ended or never existed (404: the SDK then stops).
+   */
+  public Optional<List<Map<String, Object>>> steps(String runId) {
+    return db.read(tx -> {
+      Workflows.Run run = tx.workflows().find(runId).orElse(null);
+      if (run == null || !run.active()) return Optional.empty();
+      List<Map<String, Object>> out = new ArrayList<>();
+      for (Workflows.RunMessage m : tx.workflows().messages(runId)) {
+        if (WorkflowRuns.listed(m.callType())) out.add(WorkflowRuns.rawStep(m.messageId(), m.body(), m.callType()));
+      }
+      return Optional.of(out);
+    });
+  }
+
+  /** How DELETE /v2/workflows/runs/{id} went. */
+  public enum Ended { ENDED, ALREADY_ENDED, NOT_FOUND }
+
+  /**
+   * Ends a run: with its result (the route function returned) or cancelled. Cancelling also cancels its
+   * pending messages and waits. A run that has ended already stays as it is.
+   */
+  public Ended end(String runId, boolean cancel, byte[] response) {
+    Instant now = clock.instant();
+    return write((tx, c) -> {
+      Workflows.Run run = tx.workflows().find(runId).orElse(null);
+      if (run == null) return Ended.NOT_FOUND;
+      String state = cancel ? Workflows.CANCELED : Workflows.SUCCESS;
+      byte[] result = cancel ? null : response;
+      if (!tx.workflows().end(runId, state, now.toEpochMilli(), result, null)) return Ended.ALREADY_ENDED;
+      tx.workflows().removeWaitersOf(runId);
+      // A finished run's messages are left alone: the one that finished it is still in its attempt, and a
+      // context.call request keeps going (WF_NoDelete). A cancelled run's are cancelled, wherever they are.
+      if (cancel) cancelMessages(tx, runId, now.toEpochMilli(), c);
+      c.stored.addAll(runs.ended(tx, run, state, result, now));
+      return Ended.ENDED;
+    });
+  }
+
+  private static void cancelMessages(Tx tx, String runId, long now, Changes c) {
+    for (Workflows.RunMessage rm : tx.workflows().messages(runId)) {
+      tx.messages().cancel(rm.messageId()).ifPresent(m -> {
+        EventLog.append(tx, now, m, "CANCEL_REQUESTED", null);
+        EventLog.append(tx, now, m, "CANCELED", null);
+        c.cancelled.add(m);
+      });
+    }
+  }
+
+  /** Filters of bulk cancel (DELETE /v2/workflows/runs); empty ids and null filters match everything. */
+  public record CancelFilter(List<String> runIds, String url, boolean urlExact, Long fromDate, Long toDate, String label,
+      int count) {}
+
+  /** Cancels running runs matching the filter; returns how many. */
+  public int cancel(CancelFilter f) {
+    List<String> ids = new ArrayList<>();
+    if (f.runIds() != null && !f.runIds().isEmpty()) {
+      ids.addAll(f.runIds());
+    } else {
+      List<Workflows.Run> found = db.read(tx -> tx.workflows().list(
+          new Workflows.Filter(null, f.urlExact() ? f.url() : null, Workflows.STARTED, f.fromDate(), f.toDate(), f.label(), null),
+          null, null, 10_000));
+      for (Workflows.Run r : found) {
+        if (ids.size() >= f.count()) break;
+        if (f.url() == null || f.urlExact() || r.url().startsWith(f.url())) ids.add(r.runId());
+      }
+    }
+    int n = 0;
+    for (String id : ids) {
+      if (end(id, true, null) == Ended.ENDED) n++;
+    }
+    return n;
+  }
+
+  /**
+   * Registers a waiting step (POST /v2/wait/{eventId}). {@code headers} are the request's: the step
+   * published on notify carries them. An event already notified for this run is delivered at once.
+   */
+  public void waitFor(String eventId, JsonNode body, Map<String, List<String>> headers, String callerIp) {
+    if (body == null || !body.isObject()) throw new ValidationException("body: expected a JSON object");
+    String runId = first(headers, "upstash-workflow-runid");
+    if (runId == null) throw new ValidationException("Upstash-Workflow-RunId: required");
+    String url = body.path("url").asString(null);
+    if (url == null) throw new ValidationException("url: required");
+    dev.herald.core.message.HeaderParser.url("url", url);
+    JsonNode step = body.get("step");
+    if (step == null || !step.isObject()) throw new ValidationException("step: expected an object");
+    Duration timeout = timeout(body.get("timeout"));
+    String timeoutUrl = body.path("timeoutUrl").asString(null);
+    if (timeoutUrl != null) dev.herald.core.message.HeaderParser.url("timeoutUrl", timeoutUrl);
+    JsonNode tb = body.get("timeoutBody");
+    byte[] timeoutBody = tb == null || tb.isNull() ? null : tb.asString().getBytes(StandardCharsets.UTF_8);
+    Map<String, List<String>> kept = new LinkedHashMap<>();
+    headers.forEach((k, v) -> {
+      if (WorkflowRuns.keptHeader(k)) kept.put(k, v);
+    });
+    Map<String, List<String>> timeoutHeaders = body.has("timeoutHeaders") ? kept(WorkflowRuns.headerMap(body.get("timeoutHeaders"))) : null;
+    Instant now = clock.instant();
+    write((tx, c) -> {
+      Workflows.Run run = tx.workflows().find(runId).orElse(null);
+      if (run == null || !run.active()) throw new ValidationException("workflow run " + runId + " is not running");
+      Workflows.Waiter w = new Workflows.Waiter(0, eventId, runId, url, now.plus(timeout).toEpochMilli(), now.toEpochMilli(),
+          kept, timeoutUrl, timeoutHeaders, timeoutBody, Json.MAPPER.writeValueAsBytes(step));
+      Optional<byte[]> early = tx.workflows().takeEvent(runId, eventId);
+      if (early.isPresent()) {
+        Message m = notified(tx, w, early.get(), callerIp, now);
+        if (m != null) c.stored.add(m);
+      } else {
+        tx.workflows().addWaiter(w);
+      }
+      return null;
+    });
+  }
+
+  private static Map<String, List<String>> kept(Map<String, List<String>> headers) {
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    headers.forEach((k, v) -> {
+      if (WorkflowRuns.keptHeader(k)) out.put(k, v);
+    });
+    return out;
+  }
+
+  private static Duration timeout(JsonNode t) {
+    if (t == null || t.isNull()) return DEFAULT_WAIT;
+    Duration d = t.isNumber() ? Duration.ofSeconds(t.asLong()) : Durations.parse("timeout", t.asString());
+    if (d.isNegative() || d.isZero()) throw new ValidationException("timeout: must be positive");
+    return d;
+  }
+
+  /** One answer of notify: the waiter told and the message that tells it. */
+  public record Notified(Workflows.Waiter waiter, String messageId) {}
+
+  /**
+   * Notifies the waiters of an event (POST /v2/notify/{eventId}, or only those of one run). With a run
+   * and no waiter yet, the event is kept for that run (lookback).
+   */
+  public List<Notified> notify(String eventId, String runId, byte[] data, String callerIp) {
+    Instant now = clock.instant();
+    return write((tx, c) -> {
+      List<Notified> out = new ArrayList<>();
+      for (Workflows.Waiter w : tx.workflows().waiters(eventId, runId)) {
+        if (!tx.workflows().removeWaiter(w.id())) continue;
+        Message m = notified(tx, w, data, callerIp, now);
+        if (m == null) continue;
+        c.stored.add(m);
+        out.add(new Notified(w, m.id()));
+      }
+      if (out.isEmpty() && runId != null) {
+        Workflows.Run run = tx.workflows().find(runId).orElse(null);
+        if (run != null && run.active()) tx.workflows().putEvent(runId, eventId, now.toEpochMilli(), data);
+      }
+      return out;
+    });
+  }
+
+  /** The step a notified waiter gets: its step with {@code out} = base64 of the event data. */
+  private Message notified(Tx tx, Workflows.Waiter w, byte[] data, String callerIp, Instant now) {
+    ObjectNode step = (ObjectNode) Json.MAPPER.readTree(w.step());
+    step.put("out", Base64.getEncoder().encodeToString(data));
+    step.put("waitTimeout", false);
+    return runs.publish(tx, w.url(), w.headers(), Json.MAPPER.writeValueAsBytes(step), callerIp, now);
+  }
+
+  public List<Workflows.Waiter> waiters(String eventId) {
+    return db.read(tx -> tx.workflows().waiters(eventId, null));
+  }
+
+  /**
+   * Times out waits whose deadline has passed: each publishes its step with {@code waitTimeout: true}
+   * (to its timeout URL and headers when it has them). Returns how many; the loop runs again on a full batch.
+   */
+  public int expireWaiters() {
+    Instant now = clock.instant();
+    return write((tx, c) -> {
+      int n = 0;
+      for (Workflows.Waiter w : tx.workflows().expiredWaiters(now.toEpochMilli(), SWEEP_BATCH)) {
+        if (!tx.workflows().removeWaiter(w.id())) continue;
+        n++;
+        byte[] body = w.timeoutBody();
+        if (body == null) {
+          ObjectNode step = (ObjectNode) Json.MAPPER.readTree(w.step());
+          step.put("waitTimeout", true);
+          body = Json.MAPPER.writeValueAsBytes(step);
+        }
+        String url = w.timeoutUrl() != null ? w.timeoutUrl() : w.url();
+        Map<String, List<String>> headers = w.timeoutHeaders() != null ? w.timeoutHeaders() : w.headers();
+        Message m = runs.publish(tx, url, headers, body, null, now);
+        if (m != null) c.stored.add(m);
+      }
+      return n;
+    });
+  }
+
+  /** One page of the run log. */
+  public record RunPage(List<RunLog> runs, String cursor) {}
+
+  public record RunLog(Workflows.Run run, List<Workflows.RunMessage> messages) {}
+
+  /** Runs newest first; the cursor is {@code createdAt:runId} of the last one shown. */
+  public RunPage logs(Workflows.Filter f, String cursor, int count) {
+    Long before = null;
+    String beforeId = null;
+    if (cursor != null && !cursor.isEmpty()) {
+      int colon = cursor.indexOf(':');
+      try {
+        if (colon < 1) throw new NumberFormatException();
+        before = Long.parseLong(cursor.substring(0, colon));
+        beforeId = cursor.substring(colon + 1);
+      } catch (NumberFormatException e) {
+        throw new ValidationException("cursor: not a cursor this server gave");
+      }
+    }
+    Long b = before;
+    String bid = beforeId;
+    return db.read(tx -> {
+      List<Workflows.Run> found = tx.workflows().list(f, b, bid, count + 1);
+      List<RunLog> out = new ArrayList<>();
+      for (int i = 0; i < Math.min(count, found.size()); i++) {
+        Workflows.Run r = found.get(i);
+        out.add(new RunLog(r, tx.workflows().messages(r.runId())));
+      }
+      String next = null;
+      if (found.size() > count) {
+        Workflows.Run last = found.get(count - 1);
+        next = last.createdAt() + ":" + last.runId();
+      }
+      return new RunPage(out, next);
+    });
+  }
+
+  private static String first(Map<String, List<String>> headers, String lowerName) {
+    for (var e : headers.entrySet()) {
+      if (e.getKey().equalsIgnoreCase(lowerName) && !e.getValue().isEmpty()) return e.getValue().get(0);
+    }
+    return null;
+  }
+}

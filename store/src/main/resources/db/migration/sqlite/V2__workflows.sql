@@ -1,0 +1,56 @@
+-- Upstash Workflow runs (spec 13). Herald keeps each run's step list, so the workflow SDK can fetch it
+-- (GET /v2/workflows/runs/{id}); messages of a run are ordinary messages carrying the run in their spec.
+CREATE TABLE workflow_runs (
+  run_id        TEXT PRIMARY KEY,
+  url           TEXT NOT NULL,            -- the workflow endpoint
+  state         TEXT NOT NULL,            -- RUN_STARTED | RUN_SUCCESS | RUN_FAILED | RUN_CANCELED
+  created_at    INTEGER NOT NULL,
+  completed_at  INTEGER,
+  trigger_id    TEXT NOT NULL,            -- the message that started the run: element 0 of the step list
+  caller_ip     TEXT,
+  labels        TEXT,                     -- ",a,b," like messages.labels
+  dlq_id        TEXT,                     -- set when a step failed for good
+  initial_body  BLOB NOT NULL,
+  response      BLOB,                       -- the route function's result (DELETE ...?cancel=false)
+  invoker       BLOB                        -- JSON: the run that invoked this one (context.invoke), told when it ends
+);
+CREATE INDEX workflow_runs_created ON workflow_runs (created_at);
+
+-- Every message of a run, in publish order (id). Steps (call_type 'step', the trigger included) and
+-- context.call results ('fromCallback') form the list the SDK fetches; the others are here so that
+-- cancelling the run finds them.
+CREATE TABLE workflow_messages (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id        TEXT NOT NULL,
+  message_id    TEXT NOT NULL,
+  call_type     TEXT NOT NULL,
+  created_at    INTEGER NOT NULL,
+  body          BLOB NOT NULL             -- the step JSON as published ('step', 'fromCallback'); empty otherwise
+);
+CREATE INDEX workflow_messages_run ON workflow_messages (run_id, id);
+
+-- Runs waiting for an event (context.waitForEvent): notify publishes the step, the deadline a timeout step.
+CREATE TABLE workflow_waiters (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id        TEXT NOT NULL,
+  run_id          TEXT NOT NULL,
+  url             TEXT NOT NULL,
+  deadline        INTEGER NOT NULL,            -- epoch ms
+  created_at      INTEGER NOT NULL,
+  headers         BLOB NOT NULL,            -- JSON {name: [values]}: the headers of the step published on notify
+  timeout_url     TEXT,
+  timeout_headers BLOB,                     -- JSON {name: [values]}
+  timeout_body    BLOB,
+  step            BLOB NOT NULL             -- JSON: the waiting step, completed with out / waitTimeout
+);
+CREATE INDEX workflow_waiters_event ON workflow_waiters (event_id);
+CREATE INDEX workflow_waiters_deadline ON workflow_waiters (deadline);
+
+-- Events notified for one run before it waited for them (lookback, /v2/notify/{runId}/{eventId}).
+CREATE TABLE workflow_events (
+  run_id        TEXT NOT NULL,
+  event_id      TEXT NOT NULL,
+  created_at    INTEGER NOT NULL,
+  data          BLOB NOT NULL,
+  PRIMARY KEY (run_id, event_id)
+);
