@@ -3,6 +3,7 @@ package dev.herald.api;
 import dev.herald.core.message.HeaderParser;
 import dev.herald.core.message.Message;
 import dev.herald.core.message.MessageOptions;
+import dev.herald.core.message.Workflow;
 import dev.herald.engine.DlqService;
 import dev.herald.store.Dlq;
 import dev.herald.store.Json;
@@ -21,7 +22,8 @@ import tools.jackson.databind.JsonNode;
 /** The dead-letter queue endpoints (spec 9). */
 final class DlqResource {
   private static final Set<String> FILTERS = Set.of("dlqIds", "messageId", "messageIds", "url", "topicName", "scheduleId",
-      "queueName", "label", "flowControlKey", "callerIp", "callerIP", "responseStatus", "fromDate", "toDate", "api", "source");
+      "queueName", "label", "flowControlKey", "callerIp", "callerIP", "responseStatus", "fromDate", "toDate", "api", "source",
+      "workflowRunId");
   private static final Set<String> BULK = union(FILTERS, Set.of("count", "cursor", "qstash_token"));
   private static final Set<String> LIST = union(BULK, Set.of("order"));
 
@@ -95,7 +97,8 @@ final class DlqResource {
     return new Dlq.Filter(dlqIds, Queries.list(req, "messageId", "messageIds"), req.queryList("url"),
         req.queryList("topicName"), req.queryList("queueName"), req.queryList("scheduleId"), req.queryList("label"),
         req.queryList("flowControlKey"), Queries.ints(req, "responseStatus"), Queries.list(req, "callerIp", "callerIP"),
-        Queries.millis(req, "fromDate"), Queries.millis(req, "toDate"), latestFirst);
+        Queries.millis(req, "fromDate"), Queries.millis(req, "toDate"), latestFirst, req.queryList("workflowRunId"),
+        "workflow".equalsIgnoreCase(req.queryFirst("source")));
   }
 
   private static List<String> legacyIds(byte[] body) {
@@ -120,6 +123,12 @@ final class DlqResource {
     if (b.containsKey("body")) o.put("responseBody", b.get("body"));
     if (b.containsKey("bodyBase64")) o.put("responseBodyBase64", b.get("bodyBase64"));
     if (e.response().error() != null) o.put("error", e.response().error());
+    Workflow w = e.message().workflow();
+    if (w != null) { // spec 13.8
+      o.put("workflowRunId", w.runId());
+      o.put("workflowCreatedAt", w.createdAt());
+      o.put("workflowUrl", w.url() != null ? w.url() : e.message().url());
+    }
     return o;
   }
 

@@ -61,7 +61,7 @@ final class WorkflowRuns {
       }
       String url = w.url() != null ? w.url() : m.url();
       boolean created = runs.create(new Workflows.Run(w.runId(), url, Workflows.STARTED, nowMs, null, m.id(), m.callerIp(),
-          m.labels(), null, initial, null, invoker));
+          m.labels(), null, initial, null, invoker, Json.MAPPER.writeValueAsBytes(RunSettings.of(m))));
       if (!created) return new Attached(null, runs.find(w.runId()).map(Workflows.Run::triggerId).orElse(m.id()));
       runs.addMessage(w.runId(), m.id(), Workflow.STEP, nowMs, initial);
       return new Attached(m.withWorkflow(w.withCreatedAt(nowMs)), null);
@@ -70,7 +70,31 @@ final class WorkflowRuns {
     if (run == null) throw new ValidationException("workflow run " + w.runId() + " does not exist");
     if (!run.active()) throw new ValidationException("workflow run " + w.runId() + " has ended (" + run.state() + ")");
     runs.addMessage(w.runId(), m.id(), w.callType(), nowMs, listed(w.callType()) ? m.body() : EMPTY);
-    return new Attached(m.withWorkflow(w.withCreatedAt(run.createdAt())), null);
+    Message attached = m.withWorkflow(w.withCreatedAt(run.createdAt()));
+    // The SDK sends retries, failure callback and flow control with the trigger only: the run's steps follow
+    // them. A context.call request has its own (the call's options).
+    return new Attached(Workflow.STEP.equals(w.callType()) ? RunSettings.read(run).applyTo(attached, run.labels()) : attached,
+        null);
+  }
+
+  /** What every step of a run inherits from its trigger. */
+  record RunSettings(int retries, String retryDelay, Long timeoutMillis, String failureCallback,
+      Map<String, List<String>> failureCallbackConfig, String flowKey, int flowParallelism, int flowRate, long flowPeriod) {
+    static RunSettings of(Message trigger) {
+      return new RunSettings(trigger.maxRetries(), trigger.retryDelayExpression(), trigger.timeoutMillis(),
+          trigger.failureCallback(), trigger.failureCallbackConfig().map(), trigger.flowControlKey(),
+          trigger.flowParallelism(), trigger.flowRate(), trigger.flowPeriodSeconds());
+    }
+
+    static RunSettings read(Workflows.Run run) {
+      return Json.MAPPER.readValue(run.settings(), RunSettings.class);
+    }
+
+    Message applyTo(Message m, List<String> labels) {
+      return m.withRunSettings(retries, retryDelay, timeoutMillis, failureCallback,
+          dev.herald.core.message.Headers.of(failureCallbackConfig == null ? Map.of() : failureCallbackConfig), flowKey,
+          flowParallelism, flowRate, flowPeriod, labels.isEmpty() ? m.labels() : labels);
+    }
   }
 
   /**
@@ -85,7 +109,9 @@ final class WorkflowRuns {
     if (run.active() || Workflow.FAILURE_CALL.equals(w.callType())) {
       tx.workflows().addMessage(w.runId(), cb.id(), w.callType(), nowMs, listed(w.callType()) ? cb.body() : EMPTY);
     }
-    return cb.withWorkflow(w.withCreatedAt(run.createdAt()));
+    Message attached = cb.withWorkflow(w.withCreatedAt(run.createdAt()));
+    // a context.call result is a step of the run: it follows the run's retries and failure callback
+    return Workflow.FROM_CALLBACK.equals(w.callType()) ? RunSettings.read(run).applyTo(attached, run.labels()) : attached;
   }
 
   /** Steps and context.call results are what the SDK fetches; their bodies are kept. */

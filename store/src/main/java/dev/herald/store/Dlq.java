@@ -25,8 +25,16 @@ public final class Dlq {
   /** Filters of GET/DELETE /v2/dlq; null or empty = no filter. */
   public record Filter(List<String> dlqIds, List<String> messageIds, List<String> urls, List<String> topicNames,
       List<String> queueNames, List<String> scheduleIds, List<String> labels, List<String> flowControlKeys,
-      List<Integer> responseStatuses, List<String> callerIps, Long fromDate, Long toDate, boolean latestFirst) {
+      List<Integer> responseStatuses, List<String> callerIps, Long fromDate, Long toDate, boolean latestFirst,
+      List<String> workflowRunIds, boolean workflowsOnly) {
     public static final Filter ALL = new Filter(null, null, null, null, null, null, null, null, null, null, null, null, false);
+
+    public Filter(List<String> dlqIds, List<String> messageIds, List<String> urls, List<String> topicNames,
+        List<String> queueNames, List<String> scheduleIds, List<String> labels, List<String> flowControlKeys,
+        List<Integer> responseStatuses, List<String> callerIps, Long fromDate, Long toDate, boolean latestFirst) {
+      this(dlqIds, messageIds, urls, topicNames, queueNames, scheduleIds, labels, flowControlKeys, responseStatuses,
+          callerIps, fromDate, toDate, latestFirst, null, false);
+    }
   }
 
   private record ResponseJson(Map<String, List<String>> headers, byte[] body, String error) {}
@@ -34,8 +42,8 @@ public final class Dlq {
   public void insert(String dlqId, Message m, long enteredAt, LastResponse r) {
     PreparedStatement ps = tx.prepare("""
         INSERT INTO dlq (dlq_id, message_id, entered_at, created_at, url, topic_name, queue_name, schedule_id, labels,
-          caller_ip, response_status, spec, response, body, flow_key)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""");
+          caller_ip, response_status, spec, response, body, flow_key, workflow_run_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""");
     try {
       ps.setString(1, dlqId);
       ps.setString(2, m.id());
@@ -52,6 +60,7 @@ public final class Dlq {
       ps.setBytes(13, Json.MAPPER.writeValueAsBytes(new ResponseJson(r.headers(), r.body(), r.error())));
       ps.setBytes(14, m.body());
       ps.setString(15, m.flowControlKey());
+      ps.setString(16, m.workflow() == null ? null : m.workflow().runId());
       ps.executeUpdate();
     } catch (SQLException e) {
       throw new StoreException("moving " + m.id() + " to the DLQ", e);
@@ -118,6 +127,8 @@ public final class Dlq {
       sql.append(')');
     }
     Filters.range(sql, args, "entered_at", f.fromDate(), f.toDate());
+    Filters.anyOf(sql, args, "workflow_run_id", f.workflowRunIds());
+    if (f.workflowsOnly()) sql.append(" AND workflow_run_id IS NOT NULL");
   }
 
   public boolean delete(String dlqId) {

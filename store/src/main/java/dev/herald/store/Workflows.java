@@ -28,7 +28,8 @@ public final class Workflows {
   }
 
   public record Run(String runId, String url, String state, long createdAt, Long completedAt, String triggerId,
-      String callerIp, List<String> labels, String dlqId, byte[] initialBody, byte[] response, byte[] invoker) {
+      String callerIp, List<String> labels, String dlqId, byte[] initialBody, byte[] response, byte[] invoker,
+      byte[] settings) {
     public Run {
       labels = List.copyOf(labels);
     }
@@ -49,7 +50,7 @@ public final class Workflows {
   public record Filter(String runId, String url, String state, Long fromDate, Long toDate, String label, Long createdAt) {}
 
   private static final String RUN_COLUMNS = "run_id, url, state, created_at, completed_at, trigger_id, caller_ip, labels, "
-      + "dlq_id, initial_body, response, invoker";
+      + "dlq_id, initial_body, response, invoker, settings";
 
   public Optional<Run> find(String runId) {
     PreparedStatement ps = tx.prepare("SELECT " + RUN_COLUMNS + " FROM workflow_runs WHERE run_id = ?");
@@ -65,7 +66,7 @@ public final class Workflows {
 
   /** Creates the run; false when a run with this id exists already (the trigger is then a duplicate). */
   public boolean create(Run r) {
-    PreparedStatement ps = tx.prepare("INSERT INTO workflow_runs (" + RUN_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    PreparedStatement ps = tx.prepare("INSERT INTO workflow_runs (" + RUN_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         + "ON CONFLICT (run_id) DO NOTHING");
     try {
       ps.setString(1, r.runId());
@@ -80,6 +81,7 @@ public final class Workflows {
       ps.setBytes(10, r.initialBody());
       ps.setBytes(11, r.response());
       ps.setBytes(12, r.invoker());
+      ps.setBytes(13, r.settings());
       return ps.executeUpdate() == 1;
     } catch (SQLException e) {
       throw new StoreException("creating workflow run " + r.runId(), e);
@@ -340,7 +342,7 @@ public final class Workflows {
     List<String> l = labels == null ? List.of()
         : Arrays.stream(labels.split(",")).filter(s -> !s.isEmpty()).toList();
     return new Run(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), completedAt, rs.getString(6),
-        rs.getString(7), l, rs.getString(9), rs.getBytes(10), rs.getBytes(11), rs.getBytes(12));
+        rs.getString(7), l, rs.getString(9), rs.getBytes(10), rs.getBytes(11), rs.getBytes(12), rs.getBytes(13));
   }
 
   private static void setLong(PreparedStatement ps, int i, Long v) throws SQLException {

@@ -12,7 +12,9 @@ CREATE TABLE workflow_runs (
   dlq_id        TEXT,                     -- set when a step failed for good
   initial_body  BYTEA NOT NULL,
   response      BYTEA,                       -- the route function's result (DELETE ...?cancel=false)
-  invoker       BYTEA                        -- JSON: the run that invoked this one (context.invoke), told when it ends
+  invoker       BYTEA,                       -- JSON: the run that invoked this one (context.invoke), told when it ends
+  settings      BYTEA NOT NULL                -- JSON: the trigger's retries, retry delay, timeout, failure callback and
+                                          -- flow control, which every step of the run follows (the SDK sends them once)
 );
 CREATE INDEX workflow_runs_created ON workflow_runs (created_at);
 
@@ -54,3 +56,7 @@ CREATE TABLE workflow_events (
   data          BYTEA NOT NULL,
   PRIMARY KEY (run_id, event_id)
 );
+
+-- Dead-lettered workflow messages can be listed by run (GET /v2/dlq?workflowRunId=..., source=workflow).
+ALTER TABLE dlq ADD COLUMN workflow_run_id TEXT;
+CREATE INDEX dlq_workflow_run ON dlq (workflow_run_id) WHERE workflow_run_id IS NOT NULL;

@@ -512,4 +512,92 @@ abstract class StoreContract {
     assertThat(db.<Boolean>writeNow(tx -> tx.schedules().setPaused("scd_1", true, 0))).isTrue();
     assertThat(db.<Long>read(tx -> tx.schedules().nextFire())).isEqualTo(Long.MAX_VALUE);
   }
+
+  // ---- workflow runs (spec 13)
+
+  private static Workflows.Run aRun(String id, long createdAt) {
+    return new Workflows.Run(id, "https://example.com/wf", Workflows.STARTED, createdAt, null, "msg_trigger_" + id,
+        "127.0.0.1", List.of("l1"), null, "{\"n\":1}".getBytes(java.nio.charset.StandardCharsets.UTF_8), null, null,
+        "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void a_run_is_created_once_keeps_its_messages_in_order_and_ends_once() {
+    assertThat(db.<Boolean>writeNow(tx -> tx.workflows().create(aRun("wfr_1", now())))).isTrue();
+    assertThat(db.<Boolean>writeNow(tx -> tx.workflows().create(aRun("wfr_1", now() + 1)))).as("a duplicate trigger").isFalse();
+    db.writeNow(tx -> {
+      tx.workflows().addMessage("wfr_1", "msg_b", "step", now(), new byte[] {2});
+      tx.workflows().addMessage("wfr_1", "msg_a", "toCallback", now(), new byte[0]);
+      tx.workflows().addMessage("wfr_other", "msg_x", "step", now(), new byte[] {9});
+      tx.workflows().addMessage("wfr_1", "msg_c", "fromCallback", now(), new byte[] {3});
+      return null;
+    });
+    assertThat(db.<List<Workflows.RunMessage>>read(tx -> tx.workflows().messages("wfr_1")))
+        .extracting(Workflows.RunMessage::messageId).as("publish order, not id order").containsExactly("msg_b", "msg_a", "msg_c");
+    Workflows.Run run = db.read(tx -> tx.workflows().find("wfr_1")).orElseThrow();
+    assertThat(run.createdAt()).isEqualTo(now());
+    assertThat(run.labels()).containsExactly("l1");
+    assertThat(run.active()).isTrue();
+
+    assertThat(db.<Boolean>writeNow(tx -> tx.workflows().end("wfr_1", Workflows.SUCCESS, now() + 5, new byte[] {7}, null))).isTrue();
+    assertThat(db.<Boolean>writeNow(tx -> tx.workflows().end("wfr_1", Workflows.CANCELED, now() + 6, null, null)))
+        .as("an ended run stays as it ended").isFalse();
+    Workflows.Run ended = db.read(tx -> tx.workflows().find("wfr_1")).orElseThrow();
+    assertThat(ended.state()).isEqualTo(Workflows.SUCCESS);
+    assertThat(ended.completedAt()).isEqualTo(now() + 5);
+    assertThat(ended.response()).containsExactly(7);
+  }
+
+  @Test
+  void runs_list_newest_first_with_filters_and_a_keyset_cursor_and_old_ended_runs_go() {
+    db.writeNow(tx -> {
+      tx.workflows().create(aRun("wfr_a", now()));
+      tx.workflows().create(aRun("wfr_b", now() + 10));
+      tx.workflows().create(aRun("wfr_c", now() + 20));
+      tx.workflows().end("wfr_a", Workflows.FAILED, now() + 30, null, "dlq_1");
+      return null;
+    });
+    var all = new Workflows.Filter(null, null, null, null, null, null, null);
+    assertThat(db.<List<Workflows.Run>>read(tx -> tx.workflows().list(all, null, null, 2)))
+        .extracting(Workflows.Run::runId).containsExactly("wfr_c", "wfr_b");
+    assertThat(db.<List<Workflows.Run>>read(tx -> tx.workflows().list(all, now() + 10, "wfr_b", 10)))
+        .extracting(Workflows.Run::runId).containsExactly("wfr_a");
+    var failed = new Workflows.Filter(null, null, Workflows.FAILED, null, null, "l1", null);
+    assertThat(db.<List<Workflows.Run>>read(tx -> tx.workflows().list(failed, null, null, 10)))
+        .extracting(Workflows.Run::dlqId).containsExactly("dlq_1");
+
+    assertThat(db.<Integer>writeNow(tx -> tx.workflows().deleteEndedBefore(now() + 31, 10))).isEqualTo(1);
+    assertThat(db.<Optional<Workflows.Run>>read(tx -> tx.workflows().find("wfr_a"))).isEmpty();
+    assertThat(db.<Optional<Workflows.Run>>read(tx -> tx.workflows().find("wfr_b"))).as("still running").isPresent();
+  }
+
+  @Test
+  void a_waiter_is_taken_once_and_an_early_event_is_kept_for_its_run() {
+    var w = new Workflows.Waiter(0, "evt", "wfr_1", "https://example.com/wf", now() + 1000, now(),
+        Map.of("Upstash-Workflow-Runid", List.of("wfr_1")), null, null, null, "{\"stepId\":1}".getBytes(
+            java.nio.charset.StandardCharsets.UTF_8));
+    db.writeNow(tx -> {
+      tx.workflows().addWaiter(w);
+      tx.workflows().addWaiter(new Workflows.Waiter(0, "evt", "wfr_2", w.url(), now() + 5000, now(), Map.of(), null, null,
+          null, w.step()));
+      return null;
+    });
+    assertThat(db.<List<Workflows.Waiter>>read(tx -> tx.workflows().waiters("evt", null))).hasSize(2);
+    List<Workflows.Waiter> mine = db.read(tx -> tx.workflows().waiters("evt", "wfr_1"));
+    assertThat(mine).singleElement().satisfies(x -> assertThat(x.headers()).containsEntry("Upstash-Workflow-Runid", List.of("wfr_1")));
+    assertThat(db.<List<Workflows.Waiter>>read(tx -> tx.workflows().expiredWaiters(now() + 1000, 10)))
+        .extracting(Workflows.Waiter::runId).containsExactly("wfr_1");
+    long id = mine.get(0).id();
+    assertThat(db.<Boolean>writeNow(tx -> tx.workflows().removeWaiter(id))).isTrue();
+    assertThat(db.<Boolean>writeNow(tx -> tx.workflows().removeWaiter(id))).as("a notify and a timeout race: one wins").isFalse();
+
+    db.writeNow(tx -> {
+      tx.workflows().putEvent("wfr_1", "later", now(), new byte[] {1});
+      tx.workflows().putEvent("wfr_1", "later", now(), new byte[] {2});
+      return null;
+    });
+    assertThat(db.<Optional<byte[]>>writeNow(tx -> tx.workflows().takeEvent("wfr_1", "later"))).hasValueSatisfying(
+        d -> assertThat(d).containsExactly(2));
+    assertThat(db.<Optional<byte[]>>writeNow(tx -> tx.workflows().takeEvent("wfr_1", "later"))).isEmpty();
+  }
 }

@@ -66,6 +66,14 @@ public record Message(
         crashes, sourceMessageId, w);
   }
 
+  /** The same message delivered the way its workflow run says (spec 13: steps follow the trigger's settings). */
+  public Message withRunSettings(int retries, String retryDelay, Long timeout, String failureCb, Headers failureCbConfig,
+      String flowKey, int flowPar, int flowRt, long flowPeriod, List<String> runLabels) {
+    return new Message(id, url, topicName, endpointName, queueName, scheduleId, method, headers, body, retries,
+        retryDelay, timeout, callback, callbackConfig, failureCb, failureCbConfig, runLabels, redact, flowKey, flowPar,
+        flowRt, flowPeriod, notBefore, createdAt, callerIp, retried, crashes, sourceMessageId, workflow);
+  }
+
   public Message withRetried(int r, int c) {
     return new Message(id, url, topicName, endpointName, queueName, scheduleId, method, headers, body, maxRetries,
         retryDelayExpression, timeoutMillis, callback, callbackConfig, failureCallback, failureCallbackConfig, labels,

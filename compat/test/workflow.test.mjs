@@ -1,0 +1,571 @@
+// Upstash Workflow (spec §13) end to end: the official, unmodified @upstash/workflow SDK (pinned to
+// 1.3.3) serves workflows from a local app (lib/workflow-app.mjs) and drives Herald as its engine.
+// Runs are started with the SDK's `Client.trigger` and inspected with `Client.logs`, `getWaiters`,
+// `notify`, `cancel` and `dlq`; what the route functions did is observed through the events they
+// record, so every assertion is about real behaviour. Every wait is bounded; "never runs" is proved
+// with a sentinel run due after the one that must not continue, not with a sleep.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { Client as WorkflowClient } from "@upstash/workflow";
+import { startHerald, startSink, waitFor, DEV_TOKEN } from "../lib/support.mjs";
+import { startWorkflowApp } from "../lib/workflow-app.mjs";
+
+const TEST_TIMEOUT_MS = 60_000;
+const RUN_TIMEOUT_MS = 30_000; // generous: a healthy run here takes well under a second per step
+const API_POLL_MS = 250; // polling the REST API (each failed call also makes the SDK log an error)
+
+let herald;
+let sink;
+let app;
+let client;
+
+/** Route functions. Each records what its step bodies did with `app.record(context, type, data)`. */
+const routes = {
+  // Harness check: one step that echoes the payload.
+  "/wf/echo": async (context, app) => {
+    return await context.run("echo", () => {
+      app.record(context, "echo", { payload: context.requestPayload, createdAt: context.workflowRunCreatedAt });
+      return context.requestPayload;
+    });
+  },
+
+  // Three sequential steps, each using the previous result and the request payload.
+  "/wf/sequential": async (context, app) => {
+    const input = context.requestPayload;
+    const sum = await context.run("add", () => {
+      app.record(context, "add", { input, createdAt: context.workflowRunCreatedAt });
+      return input.a + input.b;
+    });
+    const product = await context.run("multiply", () => {
+      app.record(context, "multiply", { sum });
+      return sum * input.b;
+    });
+    const summary = await context.run("describe", () => {
+      app.record(context, "describe", { product });
+      return { total: product, label: `${input.name}:${product}` };
+    });
+    app.record(context, "returned", summary);
+    return summary;
+  },
+
+  // sleep (seconds) and sleepUntil (unix seconds, computed inside a step so replays agree).
+  "/wf/sleep": async (context, app) => {
+    await context.run("before", () => app.record(context, "before", Date.now()));
+    await context.sleep("nap", 1);
+    const wakeAt = await context.run("middle", () => {
+      const now = Date.now();
+      app.record(context, "middle", now);
+      return Math.ceil(now / 1000) + 1;
+    });
+    await context.sleepUntil("until", wakeAt);
+    await context.run("after", () => app.record(context, "after", { now: Date.now(), wakeAt }));
+    return "rested";
+  },
+
+  // Three parallel steps, then a step that sees all three results.
+  "/wf/parallel": async (context, app) => {
+    const { x } = context.requestPayload;
+    const [a, b, c] = await Promise.all([
+      context.run("a", () => {
+        app.record(context, "a", x);
+        return x + 1;
+      }),
+      context.run("b", () => {
+        app.record(context, "b", x);
+        return x * 2;
+      }),
+      context.run("c", async () => {
+        app.record(context, "c", x);
+        return { text: `c${x}` };
+      }),
+    ]);
+    const combined = await context.run("combine", () => {
+      app.record(context, "combine", [a, b, c]);
+      return { a, b, c };
+    });
+    return combined;
+  },
+
+  // context.call to the local sink; the response is handed to a later step.
+  "/wf/call": async (context, app) => {
+    const { callUrl, order } = context.requestPayload;
+    const response = await context.call("call-sink", {
+      url: callUrl,
+      method: "POST",
+      body: JSON.stringify({ order }),
+      headers: { "Content-Type": "application/json", "X-Workflow-Test": "call" },
+    });
+    await context.run("after-call", () => {
+      app.record(context, "call-result", response);
+      return response.status;
+    });
+    return { status: response.status, body: response.body };
+  },
+
+  // waitForEvent with the event id and timeout from the payload.
+  "/wf/wait": async (context, app) => {
+    const { eventId, timeout } = context.requestPayload;
+    const result = await context.waitForEvent("wait", eventId, { timeout });
+    await context.run("after-wait", () => {
+      app.record(context, "wait-result", result);
+      return result.timeout;
+    });
+    return result;
+  },
+
+  // context.notify from inside a workflow.
+  "/wf/notifier": async (context, app) => {
+    const { eventId, eventData } = context.requestPayload;
+    const notified = await context.notify("notify", eventId, eventData);
+    await context.run("after-notify", () => {
+      app.record(context, "notify-result", notified);
+      return notified.notifyResponse.length;
+    });
+  },
+
+  // A step that throws (the first step when `failFirst`, else the second), and a failure function
+  // that records what it was given.
+  "/wf/failing": {
+    route: async (context, app) => {
+      if (!context.requestPayload.failFirst) {
+        await context.run("fine", () => {
+          app.record(context, "fine");
+          return 1;
+        });
+      }
+      await context.run("boom", () => {
+        app.record(context, "boom-attempt");
+        throw new Error(`boom: ${context.requestPayload.tag}`);
+      });
+      app.record(context, "unreachable");
+    },
+    failureFunction: async ({ context, failStatus, failResponse, failHeaders, failStack }, app) => {
+      app.record(context, "failure-function", {
+        workflowRunId: context.workflowRunId,
+        url: context.url,
+        payload: context.requestPayload,
+        failStatus,
+        failResponse,
+        failHeaders,
+        failStack,
+      });
+      return "failure handled";
+    },
+  },
+
+  // A step, a sleep of `sleep` seconds, then a step that must not run once the run is cancelled.
+  "/wf/sleepy": async (context, app) => {
+    await context.run("start", () => app.record(context, "start", Date.now()));
+    await context.sleep("long-sleep", context.requestPayload.sleep);
+    await context.run("after-sleep", () => app.record(context, "after-sleep", Date.now()));
+  },
+
+  // context.cancel() from inside the run.
+  "/wf/self-cancel": async (context, app) => {
+    await context.run("first", () => app.record(context, "first"));
+    await context.cancel();
+    await context.run("second", () => app.record(context, "second"));
+  },
+
+  // One step recording the payload: used to prove a duplicate run id makes no second run.
+  "/wf/once": async (context, app) => {
+    return await context.run("only", () => {
+      app.record(context, "only", context.requestPayload);
+      return context.requestPayload.n;
+    });
+  },
+
+  // context.invoke: /wf/invoker invokes its sibling /wf/invoked (the SDK builds the invoked URL by
+  // replacing the last path segment of the invoker's URL with the invoked workflow's id).
+  "/wf/invoker": async (context, app) => {
+    const response = await context.invoke("invoke-child", {
+      workflow: app.workflow("/wf/invoked"),
+      body: { value: context.requestPayload.value },
+    });
+    await context.run("after-invoke", () => {
+      app.record(context, "invoke-result", response);
+      return response.isFailed;
+    });
+    return response.body;
+  },
+  "/wf/invoked": async (context, app) => {
+    const doubled = await context.run("double", () => {
+      app.record(context, "double", context.requestPayload);
+      return context.requestPayload.value * 2;
+    });
+    return { doubled, from: "invoked" };
+  },
+};
+
+before(async () => {
+  [herald, sink] = await Promise.all([startHerald(), startSink()]);
+  app = await startWorkflowApp({ heraldBaseUrl: herald.baseUrl, routes });
+  client = new WorkflowClient({ baseUrl: herald.baseUrl, token: DEV_TOKEN });
+});
+
+after(async () => {
+  await app?.close();
+  await sink?.close();
+  await herald?.stop();
+});
+
+const unique = (name) => `${name}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+
+/**
+ * Starts a run with the SDK. `retries: 0` (applied by the server to every step of the run) keeps a
+ * broken run from being retried with minutes of back-off, and makes any failed delivery visible.
+ */
+async function trigger(path, body, options = {}) {
+  const { workflowRunId } = await client.trigger({ url: app.url(path), body, retries: 0, ...options });
+  assert.match(workflowRunId, /^wfr_/);
+  return workflowRunId;
+}
+
+/** Waits until the run recorded `count` events of `type`; the failure message says what the SDK answered. */
+async function waitForEvents(runId, type, count = 1, path, timeoutMs = RUN_TIMEOUT_MS) {
+  await waitFor(() => app.eventsFor(runId, type).length >= count, timeoutMs, {
+    what: () =>
+      `${count} '${type}' event(s) of run ${runId} (got ${app.eventsFor(runId, type).length}); ` +
+      `last exchanges with the workflow app:\n    ${app.describe(path)}`,
+  });
+  return app.eventsFor(runId, type);
+}
+
+/** The run's entry in `client.logs`, once it is in `state` (polled, bounded). */
+async function waitForRunState(runId, state, timeoutMs = RUN_TIMEOUT_MS) {
+  let last;
+  return await waitFor(
+    async () => {
+      const { runs } = await client.logs({ workflowRunId: runId });
+      last = runs;
+      const run = runs.find((r) => r.workflowRunId === runId);
+      return run?.workflowState === state ? run : undefined;
+    },
+    timeoutMs,
+    {
+      intervalMs: API_POLL_MS,
+      what: () => `run ${runId} to be ${state} in client.logs (last: ${JSON.stringify(last?.map((r) => r.workflowState))})`,
+    },
+  );
+}
+
+/** Every request the app received for the run was signed by Herald and answered 200 by the SDK. */
+function assertCleanRun(runId) {
+  const exchanges = app.requests.filter((r) => r.headers["upstash-workflow-runid"] === runId);
+  assert.ok(exchanges.length > 0, `the app received requests for ${runId}`);
+  for (const exchange of exchanges) {
+    assert.equal(exchange.signatureValid, true, `signed delivery: ${exchange.signatureError ?? ""}`);
+    assert.equal(exchange.status, 200, `the SDK answered 200, got ${exchange.status} ${exchange.responseText}`);
+    assert.equal(exchange.headers["upstash-workflow-failure-callback"], undefined, "no failure callback");
+  }
+}
+
+/** The value of `name` in a header map, whatever the key's case. */
+function headerValue(map, name) {
+  const key = Object.keys(map ?? {}).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key === undefined ? undefined : map[key];
+}
+
+const stepNames = (run) => (run.steps ?? []).flatMap((group) => group.steps ?? []).map((step) => step.stepName);
+
+test("harness: a trigger reaches the workflow app as a signed delivery carrying the run id", { timeout: TEST_TIMEOUT_MS }, async () => {
+  const before = Date.now();
+  const runId = await trigger("/wf/echo", { hello: "workflow" });
+
+  const first = await waitFor(() => app.requestsTo("/wf/echo").find((r) => r.status !== undefined), RUN_TIMEOUT_MS, {
+    what: "a first delivery to /wf/echo",
+  });
+  assert.equal(first.signatureValid, true, `Receiver.verify accepts the delivery ${first.signatureError ?? ""}`);
+  assert.equal(first.headers["upstash-workflow-runid"], runId, "Upstash-Workflow-RunId is the triggered run id");
+  assert.equal(first.headers["upstash-workflow-sdk-version"], "1", "the forwarded protocol version header");
+
+  const [echo] = await waitForEvents(runId, "echo", 1, "/wf/echo");
+  assert.deepEqual(echo.data.payload, { hello: "workflow" });
+  assert.equal(typeof echo.data.createdAt, "number", "context.workflowRunCreatedAt (Upstash-Workflow-CreatedAt)");
+  assert.ok(
+    echo.data.createdAt >= before - 5_000 && echo.data.createdAt <= Date.now(),
+    `workflowRunCreatedAt ${echo.data.createdAt} is the run's creation time in ms`,
+  );
+  const run = await waitForRunState(runId, "RUN_SUCCESS");
+  assert.deepEqual(JSON.parse(run.workflowRunResponse), { hello: "workflow" });
+  assertCleanRun(runId);
+});
+
+test("three sequential context.run steps each run once, chain their results and finish the run", { timeout: TEST_TIMEOUT_MS }, async () => {
+  const runId = await trigger("/wf/sequential", { a: 2, b: 3, name: "seq" }, { workflowRunId: unique("seq") });
+
+  await waitForEvents(runId, "returned", 1, "/wf/sequential");
+  const [add] = app.eventsFor(runId, "add");
+  assert.deepEqual(add.data.input, { a: 2, b: 3, name: "seq" }, "the step sees the trigger body");
+  assert.deepEqual(app.eventsFor(runId, "multiply").map((e) => e.data), [{ sum: 5 }]);
+  assert.deepEqual(app.eventsFor(runId, "describe").map((e) => e.data), [{ product: 15 }]);
+  assert.equal(app.eventsFor(runId, "add").length, 1, "each step body runs exactly once");
+  assert.deepEqual(app.eventsFor(runId, "returned")[0].data, { total: 15, label: "seq:15" });
+
+  const run = await waitForRunState(runId, "RUN_SUCCESS");
+  assert.equal(run.workflowUrl, app.url("/wf/sequential"));
+  assert.equal(typeof run.workflowRunCreatedAt, "number");
+  assert.deepEqual(JSON.parse(run.workflowRunResponse), { total: 15, label: "seq:15" }, "workflowRunResponse is the returned value as JSON");
+  for (const name of ["add", "multiply", "describe"]) {
+    assert.ok(stepNames(run).includes(name), `step '${name}' is in the run's logs (${JSON.stringify(stepNames(run))})`);
+  }
+  assertCleanRun(runId);
+});
+
+test("context.sleep and context.sleepUntil delay the next step", { timeout: TEST_TIMEOUT_MS }, async () => {
+  const runId = await trigger("/wf/sleep", {});
+
+  const [after] = await waitForEvents(runId, "after", 1, "/wf/sleep");
+  const [beforeSleep] = app.eventsFor(runId, "before");
+  const [middle] = app.eventsFor(runId, "middle");
+  assert.ok(beforeSleep && middle, "all three steps ran");
+  assert.ok(middle.data - beforeSleep.data >= 900, `sleep 1 s: the next step ran ${middle.data - beforeSleep.data} ms later`);
+  assert.ok(
+    after.data.now >= after.data.wakeAt * 1000 - 100,
+    `sleepUntil: the next step ran at ${after.data.now}, not before ${after.data.wakeAt * 1000}`,
+  );
+  for (const type of ["before", "middle", "after"]) assert.equal(app.eventsFor(runId, type).length, 1, `'${type}' ran once`);
+
+  const run = await waitForRunState(runId, "RUN_SUCCESS");
+  assert.equal(JSON.parse(run.workflowRunResponse), "rested");
+  assertCleanRun(runId);
+});
+
+test("parallel context.run steps all run once and a final step sees every result", { timeout: TEST_TIMEOUT_MS }, async () => {
+  const runId = await trigger("/wf/parallel", { x: 7 });
+
+  const [combine] = await waitForEvents(runId, "combine", 1, "/wf/parallel");
+  assert.deepEqual(combine.data, [8, 14, { text: "c7" }]);
+  // The SDK runs a parallel step's body only when the server delivers that step's plan message
+  // ("partial" state), and the combining step only on the delivery that sees every result
+  // ("last" state): with each message delivered once, every body runs exactly once.
+  for (const type of ["a", "b", "c", "combine"]) {
+    assert.equal(app.eventsFor(runId, type).length, 1, `'${type}' ran exactly once`);
+  }
+
+  const run = await waitForRunState(runId, "RUN_SUCCESS");
+  assert.deepEqual(JSON.parse(run.workflowRunResponse), { a: 8, b: 14, c: { text: "c7" } });
+  assertCleanRun(runId);
+});
+
+test("context.call reaches the destination and hands its response back to the workflow", { timeout: TEST_TIMEOUT_MS }, async () => {
+  const path = sink.newPath("call-target");
+  const runId = await trigger("/wf/call", { callUrl: sink.url(path), order: 42 });
+
+  const [call] = await sink.waitForRequests(path, 1, RUN_TIMEOUT_MS);
+  assert.equal(call.method, "POST");
+  assert.deepEqual(JSON.parse(call.text), { order: 42 }, "the destination receives the call body");
+  assert.equal(call.headers["x-workflow-test"], "call", "call headers are forwarded");
+  assert.match(call.headers["content-type"] ?? "", /^application\/json/);
+
+  const [result] = await waitForEvents(runId, "call-result", 1, "/wf/call");
+  assert.equal(result.data.status, 200);
+  assert.equal(result.data.body, "ok", "the destination's response body");
+  assert.deepEqual(headerValue(result.data.header, "Content-Type"), ["text/plain"], "response headers as name -> [values]");
+
+  const run = await waitForRunState(runId, "RUN_SUCCESS");
+  assert.deepEqual(JSON.parse(run.workflowRunResponse), { status: 200, body: "ok" });
+  assert.equal(sink.requestsTo(path).length, 1, "the destination is called once");
+  assertCleanRun(runId);
+});
+
+test("waitForEvent is woken by client.notify with the event data", { timeout: TEST_TIMEOUT_MS }, async () => {
+  const eventId = unique("evt");
+  const runId = await trigger("/wf/wait", { eventId, timeout: "30s" });
+
+  const waiters = await waitFor(
+    async () => {
+      const list = await client.getWaiters({ eventId });
+      return list.length > 0 ? list : undefined;
+    },
+    RUN_TIMEOUT_MS,
+    { intervalMs: API_POLL_MS, what: () => `a waiter for ${eventId}; app: ${app.describe("/wf/wait")}` },
+  );
+  assert.equal(waiters.length, 1);
+  assert.equal(waiters[0].url, app.url("/wf/wait"), "the waiter's URL is the workflow URL");
+  const nowSeconds = Date.now() / 1000;
+  assert.ok(
+    waiters[0].deadline > nowSeconds && waiters[0].deadline <= nowSeconds + 31,
+    `deadline ${waiters[0].deadline} is ~30 s from now, in unix seconds`,
+  );
+
+  const notified = await client.notify({ eventId, eventData: { approved: true, by: "test" } });
+  assert.ok(Array.isArray(notified), "notify answers one entry per notified waiter");
+  assert.equal(notified.length, 1);
+  assert.equal(typeof notified[0].messageId, "string");
+  assert.equal(notified[0].waiter.url, app.url("/wf/wait"));
+
+  const [result] = await waitForEvents(runId, "wait-result", 1, "/wf/wait");
+  assert.deepEqual(result.data, { eventData: { approved: true, by: "test" }, timeout: false });
+  assert.deepEqual(await client.getWaiters({ eventId }), [], "the waiter is gone once notified");
+  await waitForRunState(runId, "RUN_SUCCESS");
+  assertCleanRun(runId);
+});
+
+test("waitForEvent without a notify times out with { timeout: true }", { timeout: TEST_TIMEOUT_MS }, async () => {
+  const eventId = unique("evt-timeout");
+  const started = Date.now();
+  const runId = await trigger("/wf/wait", { eventId, timeout: "1s" });
+
+  const [result] = await waitForEvents(runId, "wait-result", 1, "/wf/wait");
+  assert.equal(result.data.timeout, true);
+  assert.equal(result.data.eventData, undefined);
+  assert.ok(result.at - started >= 900, `the timeout fired after ${result.at - started} ms, not before 1 s`);
+  assert.deepEqual(await client.getWaiters({ eventId }), [], "no waiter is left after the timeout");
+  await waitForRunState(runId, "RUN_SUCCESS");
+  assertCleanRun(runId);
+});
+
+/**
+ * Triggers /wf/failing with `retries: 0` and checks the failure function, the run's state and the
+ * workflow DLQ. `failFirst`: the step that throws runs on the trigger's own delivery (whose message
+ * carries `Upstash-Retries: 0` and the failure callback headers itself); otherwise it runs on a
+ * later step message, which the SDK publishes WITHOUT retries or failure callback headers — the
+ * server has to apply the run's trigger configuration to it (feature `WF_TriggerOnConfig`).
+ */
+async function checkFailingRun(failFirst) {
+  const tag = unique("tag");
+  const runId = await trigger("/wf/failing", { tag, failFirst }, { retries: 0 });
+  const mine = () => app.eventsAt("/wf/failing", "failure-function").filter((e) => e.data.payload?.tag === tag || e.runId === runId);
+
+  await waitFor(() => mine().length > 0, RUN_TIMEOUT_MS, {
+    what: () =>
+      `the failure function for ${runId} (the failing step ran ${app.eventsFor(runId, "boom-attempt").length} time(s)); ` +
+      `app: ${app.describe("/wf/failing")}`,
+  });
+  const failure = mine()[0].data;
+  assert.equal(failure.workflowRunId, runId, "the failure context carries the run id");
+  assert.equal(failure.url, app.url("/wf/failing"));
+  assert.deepEqual(failure.payload, { tag, failFirst }, "the failure context's requestPayload is the trigger body");
+  assert.equal(failure.failStatus, 500, "the SDK answered the failing step with 500");
+  assert.equal(failure.failResponse, `boom: ${tag}`, "the thrown error's message");
+  assert.equal(app.eventsFor(runId, "fine").length, failFirst ? 0 : 1);
+  assert.equal(app.eventsFor(runId, "boom-attempt").length, 1, "retries: 0 — the failing step is attempted once");
+  assert.equal(app.eventsFor(runId, "unreachable").length, 0);
+
+  await waitForRunState(runId, "RUN_FAILED");
+  const { messages } = await waitFor(
+    async () => {
+      const page = await client.dlq.list({ filter: { workflowRunId: runId } });
+      return page.messages?.length > 0 ? page : undefined;
+    },
+    RUN_TIMEOUT_MS,
+    { intervalMs: API_POLL_MS, what: `a workflow DLQ entry for ${runId}` },
+  );
+  assert.equal(messages.length, 1);
+  assert.equal(messages[0].workflowRunId, runId);
+  assert.equal(messages[0].responseStatus, 500);
+  assert.equal(mine().length, 1, "the failure function ran once");
+}
+
+test("a failing first step with retries: 0 calls the failure function once and fails the run", { timeout: TEST_TIMEOUT_MS }, async () => {
+  await checkFailingRun(true);
+});
+
+test("the trigger's retries and failure function apply to later steps too", { timeout: TEST_TIMEOUT_MS }, async () => {
+  await checkFailingRun(false);
+});
+
+test("client.cancel stops a sleeping run: the step after the sleep never runs", { timeout: TEST_TIMEOUT_MS }, async () => {
+  // The sleep is short on purpose: "never runs" is only proved by a sentinel that runs after the
+  // moment the cancelled step would have run, so the cancelled run must wake up before the sentinel.
+  const runId = await trigger("/wf/sleepy", { sleep: 3 });
+  await waitForEvents(runId, "start", 1, "/wf/sleepy");
+  // The sleep is submitted on the delivery after 'start' (the one carrying its result); wait until
+  // the SDK answered it so the run is really asleep, then cancel well within the 3 s.
+  await waitFor(() => app.requests.filter((r) => r.headers["upstash-workflow-runid"] === runId && r.status === 200).length >= 2, RUN_TIMEOUT_MS, {
+    what: () => `the sleep of ${runId} to be submitted; app: ${app.describe("/wf/sleepy")}`,
+  });
+
+  const cancelled = await client.cancel({ ids: runId });
+  assert.deepEqual(cancelled, { cancelled: 1 });
+
+  // Sentinel: a run started now whose sleep ends after the cancelled one would have woken up.
+  const sentinelId = await trigger("/wf/sleepy", { sleep: 5 });
+  await waitForEvents(sentinelId, "after-sleep", 1, "/wf/sleepy", 45_000);
+  assert.equal(app.eventsFor(runId, "after-sleep").length, 0, "the cancelled run never wakes up");
+
+  await waitForRunState(runId, "RUN_CANCELED");
+  await waitForRunState(sentinelId, "RUN_SUCCESS");
+});
+
+test("context.cancel() ends the run as RUN_CANCELED", { timeout: TEST_TIMEOUT_MS }, async () => {
+  const runId = await trigger("/wf/self-cancel", {});
+
+  await waitForEvents(runId, "first", 1, "/wf/self-cancel");
+  await waitForRunState(runId, "RUN_CANCELED");
+  assert.equal(app.eventsFor(runId, "second").length, 0, "nothing runs after context.cancel()");
+  assertCleanRun(runId);
+});
+
+test("triggering the same workflowRunId twice makes one run", { timeout: TEST_TIMEOUT_MS }, async () => {
+  const id = unique("dup");
+  const first = await client.trigger({ url: app.url("/wf/once"), body: { n: 1 }, workflowRunId: id, retries: 0 });
+  // The SDK's trigger does not throw on a duplicate: the server answers the batch item with
+  // `deduplicated: true` and the SDK only logs "already exists" through its middleware.
+  const second = await client.trigger({ url: app.url("/wf/once"), body: { n: 2 }, workflowRunId: id, retries: 0 });
+  assert.equal(first.workflowRunId, `wfr_${id}`, "the SDK prefixes custom run ids with wfr_");
+  assert.equal(second.workflowRunId, first.workflowRunId);
+  const runId = first.workflowRunId;
+
+  const run = await waitForRunState(runId, "RUN_SUCCESS");
+  assert.equal(JSON.parse(run.workflowRunResponse), 1, "the run is the first trigger's");
+  // Sentinel: a fresh run on the same route, started after the duplicate, finishes first.
+  const sentinelId = await trigger("/wf/once", { n: 3 });
+  await waitForRunState(sentinelId, "RUN_SUCCESS");
+
+  assert.deepEqual(app.eventsFor(runId, "only").map((e) => e.data), [{ n: 1 }], "one run, with the first body");
+  const { runs } = await client.logs({ workflowRunId: runId });
+  assert.equal(runs.filter((r) => r.workflowRunId === runId).length, 1, "the logs show one run with that id");
+  assertCleanRun(runId);
+});
+
+test("context.invoke runs another workflow and returns { body, isFailed, isCanceled }", { timeout: TEST_TIMEOUT_MS }, async () => {
+  const runId = await trigger("/wf/invoker", { value: 21 });
+
+  const [result] = await waitForEvents(runId, "invoke-result", 1, "/wf/invoker");
+  assert.deepEqual(result.data, { body: { doubled: 42, from: "invoked" }, isFailed: false, isCanceled: false });
+  const children = app.eventsAt("/wf/invoked", "double").filter((e) => e.data?.value === 21);
+  assert.equal(children.length, 1, "the invoked workflow's step ran once");
+  assert.notEqual(children[0].runId, runId, "the invoked workflow is a run of its own");
+  assert.deepEqual(children[0].data, { value: 21 }, "the invoked run's payload is the invoke body");
+
+  const run = await waitForRunState(runId, "RUN_SUCCESS");
+  assert.deepEqual(JSON.parse(run.workflowRunResponse), { doubled: 42, from: "invoked" });
+  const child = await waitForRunState(children[0].runId, "RUN_SUCCESS");
+  assert.deepEqual(JSON.parse(child.workflowRunResponse), { doubled: 42, from: "invoked" });
+  assertCleanRun(runId);
+  assertCleanRun(children[0].runId);
+});
+
+test("context.notify from one workflow wakes another one's waitForEvent", { timeout: TEST_TIMEOUT_MS }, async () => {
+  const eventId = unique("evt-wf");
+  const waiterId = await trigger("/wf/wait", { eventId, timeout: "30s" });
+  await waitFor(async () => (await client.getWaiters({ eventId })).length > 0, RUN_TIMEOUT_MS, {
+    intervalMs: API_POLL_MS,
+    what: () => `a waiter for ${eventId}; app: ${app.describe("/wf/wait")}`,
+  });
+
+  const notifierId = await trigger("/wf/notifier", { eventId, eventData: "from a workflow" });
+
+  const [notified] = await waitForEvents(notifierId, "notify-result", 1, "/wf/notifier");
+  assert.equal(notified.data.eventId, eventId);
+  assert.equal(notified.data.eventData, "from a workflow");
+  assert.equal(notified.data.notifyResponse.length, 1, "one waiter notified");
+  const [result] = await waitForEvents(waiterId, "wait-result", 1, "/wf/wait");
+  assert.deepEqual(result.data, { eventData: "from a workflow", timeout: false });
+  await waitForRunState(waiterId, "RUN_SUCCESS");
+  await waitForRunState(notifierId, "RUN_SUCCESS");
+});
+
+test("a context.call answered with an error status still returns that response to the workflow", { timeout: TEST_TIMEOUT_MS }, async () => {
+  const path = sink.newPath("call-fails");
+  sink.respondWith(path, 500);
+  const runId = await trigger("/wf/call", { callUrl: sink.url(path), order: 7 });
+
+  const [result] = await waitForEvents(runId, "call-result", 1, "/wf/call");
+  assert.equal(result.data.status, 500, "context.call (retries 0 by default) gives the failing status back");
+  assert.equal(result.data.body, "sink says no");
+  assert.equal(sink.requestsTo(path).length, 1, "a call with retries 0 is attempted once");
+  await waitForRunState(runId, "RUN_SUCCESS");
+});

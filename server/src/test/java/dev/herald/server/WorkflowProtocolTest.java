@@ -1,0 +1,306 @@
+package dev.herald.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.herald.server.TestSink.Reply;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The server side of the Upstash Workflow protocol (spec 13), driven over the wire the way the workflow
+ * SDK drives it: the test plays the SDK (it publishes triggers and steps with the Upstash-Workflow-*
+ * headers and reads what the sink, standing for the workflow endpoint, receives). compat/test/workflow
+ * runs the real SDK against the same server.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class WorkflowProtocolTest {
+  private static final Duration WAIT = Duration.ofSeconds(60);
+  private final TestClock clock = new TestClock(Instant.now());
+  private final TestSink sink = TestSink.start();
+  private final TestServer herald = TestServer.start(Map.of(), clock);
+
+  @AfterEach
+  void stop() {
+    herald.close();
+    sink.close();
+  }
+
+  @Test
+  void a_trigger_creates_its_run_and_is_delivered_with_the_workflow_headers_and_an_empty_body() {
+    JsonNode answer = trigger("wfr_a", "/wf", "{\"n\":1}");
+    assertThat(answer.get(0).has("deduplicated")).isFalse();
+
+    TestSink.Received r = sink.awaitRequests("/wf", 1, WAIT).get(0);
+    assertThat(r.body()).as("LazyFetch: the SDK fetches the steps").isEmpty();
+    assertThat(r.header("Upstash-Workflow-RunId")).isEqualTo("wfr_a");
+    assertThat(r.header("Upstash-Workflow-Init")).isEqualTo("true");
+    assertThat(r.header("Upstash-Workflow-CallType")).isEqualTo("step");
+    assertThat(r.header("Upstash-Workflow-Url")).isEqualTo(sink.url("/wf"));
+    assertThat(r.header("Upstash-Workflow-Sdk-Version")).isEqualTo("1");
+    assertThat(Long.parseLong(r.header("Upstash-Workflow-CreatedAt"))).isEqualTo(clock.millis());
+
+    JsonNode steps = TestServer.json(herald.get("/v2/workflows/runs/wfr_a"));
+    assertThat(steps).hasSize(1);
+    assertThat(steps.get(0).get("messageId").asString()).isEqualTo(r.header("Upstash-Message-Id"));
+    assertThat(decode(steps.get(0).get("body"))).isEqualTo("{\"n\":1}");
+    assertThat(steps.get(0).get("callType").asString()).isEqualTo("step");
+  }
+
+  @Test
+  void a_second_trigger_of_the_same_run_is_a_duplicate_and_delivers_nothing_more() {
+    String first = trigger("wfr_dup", "/wf", "a").get(0).get("messageId").asString();
+    JsonNode again = trigger("wfr_dup", "/wf", "b");
+    assertThat(again.get(0).get("deduplicated").asBoolean()).isTrue();
+    assertThat(again.get(0).get("messageId").asString()).isEqualTo(first);
+    sink.awaitRequests("/wf", 1, WAIT);
+    herald.awaitWitness(sink, WAIT);
+    assertThat(sink.requests("/wf")).hasSize(1);
+  }
+
+  @Test
+  void steps_join_the_list_in_order_and_a_finished_run_refuses_more_and_is_gone() {
+    trigger("wfr_s", "/wf", "{}");
+    String s1 = step("wfr_s", "/wf", "{\"stepId\":1,\"stepName\":\"one\",\"stepType\":\"Run\",\"out\":\"1\",\"concurrent\":1}");
+    String s2 = step("wfr_s", "/wf", "{\"stepId\":2,\"stepName\":\"two\",\"stepType\":\"Run\",\"out\":\"2\",\"concurrent\":1}");
+    sink.awaitRequests("/wf", 3, WAIT);
+
+    JsonNode steps = TestServer.json(herald.get("/v2/workflows/runs/wfr_s"));
+    assertThat(steps).hasSize(3);
+    assertThat(steps.get(1).get("messageId").asString()).isEqualTo(s1);
+    assertThat(steps.get(2).get("messageId").asString()).isEqualTo(s2);
+    assertThat(decode(steps.get(2).get("body"))).contains("\"stepName\":\"two\"");
+
+    HttpResponse<String> end = herald.call("DELETE", "/v2/workflows/runs/wfr_s?cancel=false", "{\"done\":true}");
+    assertThat(end.statusCode()).isEqualTo(200);
+    assertThat(herald.get("/v2/workflows/runs/wfr_s").statusCode()).as("an ended run has no steps to fetch").isEqualTo(404);
+    HttpResponse<String> late = herald.post("/v2/batch", batch(stepItem("wfr_s", "/wf", "{\"stepId\":3}")));
+    assertThat(late.statusCode()).as("the SDK reads 400 as 'the workflow was finished'").isEqualTo(400);
+    assertThat(late.body()).contains("\"error\"");
+
+    JsonNode run = TestServer.json(herald.get("/v2/workflows/logs?workflowRunId=wfr_s")).get("runs").get(0);
+    assertThat(run.get("workflowState").asString()).isEqualTo("RUN_SUCCESS");
+    assertThat(run.get("workflowRunResponse").asString()).isEqualTo("{\"done\":true}");
+    List<String> names = new ArrayList<>();
+    run.get("steps").forEach(g -> g.get("steps").forEach(s -> names.add(s.get("stepName").asString())));
+    assertThat(names).containsExactly("init", "one", "two");
+    herald.awaitWitness(sink, WAIT);
+    assertThat(sink.requests("/wf")).as("the refused step was not stored").hasSize(3);
+  }
+
+  @Test
+  void a_step_follows_the_triggers_retries_and_a_step_that_fails_for_good_fails_the_run_and_calls_the_failure_function() {
+    sink.on("/wfx", n -> n == 0 ? Reply.of(200) : Reply.of(500).withBody("{\"message\":\"boom\"}"));
+    Map<String, String> h = triggerHeaders("wfr_f", "/wfx");
+    h.put("Upstash-Retries", "0");
+    h.put("Upstash-Failure-Callback", sink.url("/wfx-failure"));
+    h.put("Upstash-Failure-Callback-Workflow-Runid", "wfr_f");
+    h.put("Upstash-Failure-Callback-Workflow-Calltype", "failureCall");
+    h.put("Upstash-Failure-Callback-Forward-Upstash-Workflow-Failure-Callback", "true");
+    assertThat(herald.post("/v2/batch", batch(item("/wfx", h, "{\"order\":7}"))).statusCode()).isEqualTo(200);
+    step("wfr_f", "/wfx", "{\"stepId\":1,\"stepName\":\"one\",\"stepType\":\"Run\",\"out\":\"1\",\"concurrent\":1}");
+
+    TestSink.Received failure = sink.awaitRequests("/wfx-failure", 1, WAIT).get(0);
+    assertThat(sink.requests("/wfx")).as("one attempt: the step has the trigger's 0 retries").hasSize(2);
+    assertThat(failure.header("Upstash-Workflow-Failure-Callback")).isEqualTo("true");
+    assertThat(failure.header("Upstash-Workflow-RunId")).isEqualTo("wfr_f");
+    JsonNode payload = TestServer.JSON.readTree(failure.body());
+    assertThat(payload.get("workflowRunId").asString()).isEqualTo("wfr_f");
+    assertThat(payload.get("workflowCreatedAt").asLong()).isEqualTo(clock.millis());
+    assertThat(payload.get("status").asInt()).isEqualTo(500);
+    assertThat(decode(payload.get("sourceBody"))).as("the run's initial payload").isEqualTo("{\"order\":7}");
+
+    JsonNode run = TestServer.json(herald.get("/v2/workflows/logs?workflowRunId=wfr_f")).get("runs").get(0);
+    assertThat(run.get("workflowState").asString()).isEqualTo("RUN_FAILED");
+    String dlqId = run.get("dlqId").asString();
+    assertThat(herald.get("/v2/dlq/" + dlqId).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void cancelling_a_run_cancels_its_pending_messages_and_bulk_cancel_counts_runs() {
+    trigger("wfr_c", "/wf", "{}");
+    sink.awaitRequests("/wf", 1, WAIT);
+    Map<String, String> h = stepHeaders("wfr_c", "/wf");
+    h.put("Upstash-Delay", "1h");
+    String sleeping = TestServer.json(herald.post("/v2/batch", batch(item("/wf", h, "{\"stepId\":1}")))).get(0)
+        .get("messageId").asString();
+    assertThat(herald.get("/v2/messages/" + sleeping).statusCode()).isEqualTo(200);
+
+    assertThat(herald.call("DELETE", "/v2/workflows/runs/wfr_c?cancel=true", "").statusCode()).isEqualTo(200);
+    assertThat(herald.get("/v2/messages/" + sleeping).statusCode()).isEqualTo(404);
+    JsonNode run = TestServer.json(herald.get("/v2/workflows/logs?workflowRunId=wfr_c")).get("runs").get(0);
+    assertThat(run.get("workflowState").asString()).isEqualTo("RUN_CANCELED");
+
+    trigger("wfr_c2", "/wf", "{}");
+    trigger("wfr_c3", "/wf", "{}");
+    JsonNode cancelled = TestServer.json(herald.delete("/v2/workflows/runs?workflowRunIds=wfr_c2&workflowRunIds=wfr_c3"));
+    assertThat(cancelled.get("cancelled").asInt()).isEqualTo(2);
+    assertThat(TestServer.json(herald.delete("/v2/workflows/runs?workflowRunIds=wfr_c2")).get("cancelled").asInt()).isZero();
+    assertThat(herald.delete("/v2/workflows/runs?workflowRunIdz=x").statusCode()).as("a misspelt filter").isEqualTo(400);
+  }
+
+  @Test
+  void a_notified_wait_publishes_its_step_with_the_event_data_and_a_notify_for_a_run_waits_for_its_wait() {
+    trigger("wfr_w", "/wf", "{}");
+    sink.awaitRequests("/wf", 1, WAIT);
+    HttpResponse<String> waiting = herald.post("/v2/wait/evt-1", waitBody("/wf", "30s", 1), headerArray(stepHeaders("wfr_w", "/wf")));
+    assertThat(waiting.statusCode()).isEqualTo(200);
+    JsonNode waiters = TestServer.json(herald.get("/v2/waiters/evt-1"));
+    assertThat(waiters).hasSize(1);
+    assertThat(waiters.get(0).get("url").asString()).isEqualTo(sink.url("/wf"));
+    assertThat(waiters.get(0).get("deadline").asLong()).isEqualTo(clock.instant().plusSeconds(30).getEpochSecond());
+
+    JsonNode told = TestServer.json(herald.post("/v2/notify/evt-1", "{\"paid\":true}"));
+    assertThat(told).hasSize(1);
+    String messageId = told.get(0).get("messageId").asString();
+    TestSink.Received step = sink.awaitRequests("/wf", 2, WAIT).get(1);
+    assertThat(step.header("Upstash-Message-Id")).isEqualTo(messageId);
+    JsonNode steps = TestServer.json(herald.get("/v2/workflows/runs/wfr_w"));
+    JsonNode published = TestServer.JSON.readTree(decode(steps.get(1).get("body")));
+    assertThat(decode(published.get("out"))).isEqualTo("{\"paid\":true}");
+    assertThat(published.get("waitTimeout").asBoolean()).isFalse();
+    assertThat(published.get("stepName").asString()).isEqualTo("wait-1");
+    assertThat(TestServer.json(herald.get("/v2/waiters/evt-1"))).isEmpty();
+    assertThat(TestServer.json(herald.post("/v2/notify/evt-1", "again"))).as("nobody waits any more").isEmpty();
+
+    // lookback: the event comes first, for this run; the wait is then satisfied at once
+    assertThat(TestServer.json(herald.post("/v2/notify/wfr_w/evt-2", "early"))).isEmpty();
+    herald.post("/v2/wait/evt-2", waitBody("/wf", "30s", 2), headerArray(stepHeaders("wfr_w", "/wf")));
+    sink.awaitRequests("/wf", 3, WAIT);
+    JsonNode third = TestServer.JSON.readTree(decode(TestServer.json(herald.get("/v2/workflows/runs/wfr_w")).get(2).get("body")));
+    assertThat(decode(third.get("out"))).isEqualTo("early");
+  }
+
+  @Test
+  void a_wait_past_its_deadline_publishes_its_step_with_wait_timeout() {
+    trigger("wfr_t", "/wf", "{}");
+    sink.awaitRequests("/wf", 1, WAIT);
+    herald.post("/v2/wait/evt-t", waitBody("/wf", "10s", 1), headerArray(stepHeaders("wfr_t", "/wf")));
+    clock.advance(Duration.ofSeconds(11));
+    sink.awaitRequests("/wf", 2, WAIT);
+    JsonNode steps = TestServer.json(herald.get("/v2/workflows/runs/wfr_t"));
+    JsonNode timedOut = TestServer.JSON.readTree(decode(steps.get(1).get("body")));
+    assertThat(timedOut.get("waitTimeout").asBoolean()).isTrue();
+    assertThat(timedOut.has("out")).isFalse();
+    assertThat(TestServer.json(herald.get("/v2/waiters/evt-t"))).isEmpty();
+  }
+
+  @Test
+  void a_call_goes_to_the_third_party_without_workflow_headers_and_its_result_comes_back_as_a_one_step_list() {
+    trigger("wfr_call", "/wf", "{}");
+    sink.awaitRequests("/wf", 1, WAIT);
+    sink.on("/third", n -> Reply.of(201).withBody("made"));
+    Map<String, String> h = stepHeaders("wfr_call", "/wf");
+    h.remove("Upstash-Forward-Upstash-Workflow-Sdk-Version"); // the SDK forwards nothing of its own to a call
+    h.put("Upstash-Workflow-CallType", "toCallback");
+    h.put("Upstash-Retries", "0");
+    h.put("Upstash-Callback", sink.url("/wf"));
+    h.put("Upstash-Callback-Workflow-RunId", "wfr_call");
+    h.put("Upstash-Callback-Workflow-CallType", "fromCallback");
+    h.put("Upstash-Callback-Workflow-Init", "false");
+    h.put("Upstash-Callback-Workflow-Url", sink.url("/wf"));
+    h.put("Upstash-Callback-Forward-Upstash-Workflow-Callback", "true");
+    herald.post("/v2/batch", batch(item("/third", h, "{\"q\":1}")));
+
+    TestSink.Received third = sink.awaitRequests("/third", 1, WAIT).get(0);
+    assertThat(third.headers().keySet()).noneMatch(k -> k.startsWith("upstash-workflow-"));
+    TestSink.Received result = sink.awaitRequests("/wf", 2, WAIT).get(1);
+    assertThat(result.header("Upstash-Workflow-CallType")).isEqualTo("fromCallback");
+    assertThat(result.header("Upstash-Workflow-Callback")).isEqualTo("true");
+    JsonNode list = TestServer.JSON.readTree(result.body());
+    assertThat(list).hasSize(1);
+    assertThat(list.get(0).get("messageId").asString()).isEqualTo(result.header("Upstash-Message-Id"));
+    assertThat(list.get(0).get("callType").asString()).isEqualTo("fromCallback");
+    JsonNode callback = TestServer.JSON.readTree(decode(list.get(0).get("body")));
+    assertThat(callback.get("status").asInt()).isEqualTo(201);
+    assertThat(decode(callback.get("body"))).isEqualTo("made");
+  }
+
+  // ---- the SDK's side
+
+  private JsonNode trigger(String runId, String path, String body) {
+    HttpResponse<String> r = herald.post("/v2/batch", batch(item(path, triggerHeaders(runId, path), body)));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return TestServer.json(r);
+  }
+
+  /** Publishes a step (as the SDK's batch of one) and returns its message id. */
+  private String step(String runId, String path, String stepJson) {
+    HttpResponse<String> r = herald.post("/v2/batch", batch(stepItem(runId, path, stepJson)));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return TestServer.json(r).get(0).get("messageId").asString();
+  }
+
+  private Map<String, Object> stepItem(String runId, String path, String stepJson) {
+    return item(path, stepHeaders(runId, path), stepJson);
+  }
+
+  private Map<String, String> triggerHeaders(String runId, String path) {
+    Map<String, String> h = stepHeaders(runId, path);
+    h.put("Upstash-Workflow-Init", "true");
+    return h;
+  }
+
+  private Map<String, String> stepHeaders(String runId, String path) {
+    Map<String, String> h = new LinkedHashMap<>();
+    h.put("Upstash-Workflow-RunId", runId);
+    h.put("Upstash-Workflow-Init", "false");
+    h.put("Upstash-Workflow-Url", sink.url(path));
+    h.put("Upstash-Feature-Set", "LazyFetch,InitialBody,WF_DetectTrigger,WF_TriggerOnConfig");
+    h.put("Upstash-Workflow-Sdk-Version", "1");
+    h.put("Upstash-Forward-Upstash-Workflow-Sdk-Version", "1");
+    h.put("Content-Type", "application/json");
+    return h;
+  }
+
+  private Map<String, Object> item(String path, Map<String, String> headers, String body) {
+    Map<String, Object> item = new LinkedHashMap<>();
+    item.put("destination", sink.url(path));
+    item.put("headers", headers);
+    item.put("body", body);
+    return item;
+  }
+
+  @SafeVarargs
+  private static String batch(Map<String, Object>... items) {
+    return TestServer.JSON.writeValueAsString(List.of(items));
+  }
+
+  private String waitBody(String path, String timeout, int stepId) {
+    Map<String, Object> step = new LinkedHashMap<>();
+    step.put("stepId", stepId);
+    step.put("stepType", "Wait");
+    step.put("stepName", "wait-" + stepId);
+    step.put("concurrent", 1);
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("url", sink.url(path));
+    body.put("timeout", timeout);
+    body.put("timeoutUrl", sink.url(path));
+    body.put("step", step);
+    return TestServer.JSON.writeValueAsString(body);
+  }
+
+  private static String[] headerArray(Map<String, String> h) {
+    List<String> out = new ArrayList<>();
+    h.forEach((k, v) -> {
+      out.add(k);
+      out.add(v);
+    });
+    return out.toArray(String[]::new);
+  }
+
+  private static String decode(JsonNode base64) {
+    return new String(Base64.getDecoder().decode(base64.asString()), StandardCharsets.UTF_8);
+  }
+}
