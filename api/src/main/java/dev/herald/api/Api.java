@@ -34,7 +34,7 @@ public final class Api {
     BatchResource batch = new BatchResource(s.parser(), s.publisher(), settings.maxBatchItems(), egress);
     MessagesResource messages = new MessagesResource(s.messages());
     KeysResource keys = new KeysResource(s.keys());
-    DlqResource dlq = new DlqResource(s.dlq(), s.parser(), s.clock());
+    DlqResource dlq = new DlqResource(s.dlq(), s.workflows(), s.parser(), s.clock());
     LogsResource logs = new LogsResource(s.db());
     QueuesResource queues = new QueuesResource(s.queues(), settings.maxQueueParallelism());
     TopicsResource topics = new TopicsResource(s.groups(), egress);
@@ -98,6 +98,14 @@ public final class Api {
         .add("POST", "/v2/notify/{runId}/{eventId}", workflows::notify)
         .add("POST", "/v2/notify/{eventId}", workflows::notify)
         .add("GET", "/v2/waiters/{eventId}", workflows::waiters)
+        .add("DELETE", "/v2/workflows/dlq", dlq::workflowDeleteMany)
+        .add("POST", "/v2/workflows/dlq/resume", dlq::resume)
+        .add("POST", "/v2/workflows/dlq/resume/{dlqId}", dlq::resumeOne)
+        .add("POST", "/v2/workflows/dlq/restart", dlq::restart)
+        .add("POST", "/v2/workflows/dlq/restart/{dlqId}", dlq::restartOne)
+        .add("POST", "/v2/workflows/dlq/callback/{dlqId}", dlq::retryFailureFunction)
+        .add("GET", "/v2/workflows/dlq/{dlqId}", dlq::workflowGet)
+        .add("DELETE", "/v2/workflows/dlq/{dlqId}", dlq::workflowDelete)
         .open("GET,HEAD,POST,PUT,PATCH,DELETE", "/v2/workflows/hooks/{user}/{runId}/{eventId}", workflows::webhook);
   }
 }

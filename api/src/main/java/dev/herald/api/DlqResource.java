@@ -5,6 +5,7 @@ import dev.herald.core.message.Message;
 import dev.herald.core.message.MessageOptions;
 import dev.herald.core.message.Workflow;
 import dev.herald.engine.DlqService;
+import dev.herald.engine.WorkflowService;
 import dev.herald.store.Dlq;
 import dev.herald.store.Json;
 import java.time.Instant;
@@ -23,16 +24,18 @@ import tools.jackson.databind.JsonNode;
 final class DlqResource {
   private static final Set<String> FILTERS = Set.of("dlqIds", "messageId", "messageIds", "url", "topicName", "scheduleId",
       "queueName", "label", "flowControlKey", "callerIp", "callerIP", "responseStatus", "fromDate", "toDate", "api", "source",
-      "workflowRunId");
+      "workflowRunId", "workflowUrl");
   private static final Set<String> BULK = union(FILTERS, Set.of("count", "cursor", "qstash_token"));
   private static final Set<String> LIST = union(BULK, Set.of("order"));
 
   private final DlqService dlq;
+  private final WorkflowService workflows;
   private final HeaderParser parser;
   private final InstantSource clock;
 
-  DlqResource(DlqService dlq, HeaderParser parser, InstantSource clock) {
+  DlqResource(DlqService dlq, WorkflowService workflows, HeaderParser parser, InstantSource clock) {
     this.dlq = dlq;
+    this.workflows = workflows;
     this.parser = parser;
     this.clock = clock;
   }
@@ -80,6 +83,94 @@ final class DlqResource {
     return ApiResponse.of(201, o);
   }
 
+  // ---- the workflow DLQ (spec 13.1): entries of workflow messages only
+
+  /** GET /v2/workflows/dlq/{dlqId}. */
+  ApiResponse workflowGet(ApiRequest req) {
+    String id = req.pathVar("dlqId");
+    return dlq.find(id).filter(e -> e.message().workflow() != null).map(e -> ApiResponse.ok(view(e)))
+        .orElseThrow(() -> ApiException.notFound("workflow dlq entry " + id));
+  }
+
+  /** DELETE /v2/workflows/dlq/{dlqId}. */
+  ApiResponse workflowDelete(ApiRequest req) {
+    workflowGet(req);
+    return delete(req);
+  }
+
+  /** DELETE /v2/workflows/dlq: by dlqIds or filters, a page of {@code count} at a time. */
+  ApiResponse workflowDeleteMany(ApiRequest req) {
+    Queries.onlyKnown(req, BULK);
+    var page = dlq.deleteMatching(workflowFilter(req), req.queryFirst("cursor"), Queries.count(req, 100, 100));
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("deleted", page.items().size());
+    if (page.cursor() != null) o.put("cursor", page.cursor());
+    return ApiResponse.ok(o);
+  }
+
+  /** POST /v2/workflows/dlq/resume: each failed step runs again in its run. */
+  ApiResponse resume(ApiRequest req) {
+    Queries.onlyKnown(req, BULK);
+    var page = dlq.list(workflowFilter(req), req.queryFirst("cursor"), Queries.count(req, 100, 100));
+    dlq.retry(page.items(), page.cursor(), overrides(req));
+    return runs(WorkflowService.runsOf(page.items()), page.cursor());
+  }
+
+  /** POST /v2/workflows/dlq/resume/{dlqId}. */
+  ApiResponse resumeOne(ApiRequest req) {
+    Dlq.Entry e = workflowEntry(req);
+    dlq.retry(List.of(e), null, overrides(req));
+    return ApiResponse.ok(run(WorkflowService.runsOf(List.of(e)).get(0)));
+  }
+
+  /** POST /v2/workflows/dlq/restart: each entry's run starts again from the beginning, as a new run. */
+  ApiResponse restart(ApiRequest req) {
+    Queries.onlyKnown(req, BULK);
+    var page = dlq.list(workflowFilter(req), req.queryFirst("cursor"), Queries.count(req, 100, 100));
+    return runs(workflows.restart(page.items(), overrides(req)), page.cursor());
+  }
+
+  /** POST /v2/workflows/dlq/restart/{dlqId}. */
+  ApiResponse restartOne(ApiRequest req) {
+    List<WorkflowService.RunRef> started = workflows.restart(List.of(workflowEntry(req)), overrides(req));
+    if (started.isEmpty()) throw ApiException.notFound("workflow run of dlq entry " + req.pathVar("dlqId"));
+    return ApiResponse.ok(run(started.get(0)));
+  }
+
+  /** POST /v2/workflows/dlq/callback/{dlqId}: calls the failure function again. */
+  ApiResponse retryFailureFunction(ApiRequest req) {
+    String id = req.pathVar("dlqId");
+    return workflows.retryFailureFunction(id).map(r -> ApiResponse.ok(run(r)))
+        .orElseThrow(() -> ApiException.notFound("workflow dlq entry " + id + " with a failure function"));
+  }
+
+  private Dlq.Entry workflowEntry(ApiRequest req) {
+    String id = req.pathVar("dlqId");
+    return dlq.find(id).filter(e -> e.message().workflow() != null)
+        .orElseThrow(() -> ApiException.notFound("workflow dlq entry " + id));
+  }
+
+  private static Dlq.Filter workflowFilter(ApiRequest req) {
+    Dlq.Filter f = filter(req, false);
+    return new Dlq.Filter(f.dlqIds(), f.messageIds(), f.urls(), f.topicNames(), f.queueNames(), f.scheduleIds(), f.labels(),
+        f.flowControlKeys(), f.responseStatuses(), f.callerIps(), f.fromDate(), f.toDate(), f.latestFirst(),
+        f.workflowRunIds(), true);
+  }
+
+  private static ApiResponse runs(List<WorkflowService.RunRef> refs, String cursor) {
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("workflowRuns", refs.stream().map(DlqResource::run).toList());
+    if (cursor != null) o.put("cursor", cursor);
+    return ApiResponse.ok(o);
+  }
+
+  private static Map<String, Object> run(WorkflowService.RunRef r) {
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("workflowRunId", r.workflowRunId());
+    o.put("workflowCreatedAt", r.workflowCreatedAt());
+    return o;
+  }
+
   /** Headers on a retry request override the stored configuration (spec 9.6). */
   private UnaryOperator<Message> overrides(ApiRequest req) {
     Set<String> given = req.headers().keySet().stream().map(k -> k.toLowerCase(Locale.ROOT))
@@ -94,7 +185,9 @@ final class DlqResource {
     List<String> dlqIds = new ArrayList<>(req.queryList("dlqIds"));
     if (allowLegacyBody && req.body().length > 0) dlqIds.addAll(legacyIds(req.body()));
     boolean latestFirst = "latestFirst".equals(req.queryFirst("order"));
-    return new Dlq.Filter(dlqIds, Queries.list(req, "messageId", "messageIds"), req.queryList("url"),
+    List<String> urls = new ArrayList<>(req.queryList("url"));
+    urls.addAll(req.queryList("workflowUrl")); // a workflow's steps are messages to its URL
+    return new Dlq.Filter(dlqIds, Queries.list(req, "messageId", "messageIds"), urls,
         req.queryList("topicName"), req.queryList("queueName"), req.queryList("scheduleId"), req.queryList("label"),
         req.queryList("flowControlKey"), Queries.ints(req, "responseStatus"), Queries.list(req, "callerIp", "callerIP"),
         Queries.millis(req, "fromDate"), Queries.millis(req, "toDate"), latestFirst, req.queryList("workflowRunId"),

@@ -65,6 +65,11 @@ public final class DlqService {
     return p.items().stream().findFirst();
   }
 
+  /** Re-publishes the given entries (workflow resume goes through here too). */
+  public Page<String> retry(List<Dlq.Entry> entries, String cursor, UnaryOperator<Message> override) {
+    return retryEntries(entries, cursor, override);
+  }
+
   public Page<String> retryMatching(Dlq.Filter f, String cursor, int count, UnaryOperator<Message> override) {
     Page<Dlq.Entry> p = list(f, cursor, count);
     return retryEntries(p.items(), p.cursor(), override);
@@ -75,10 +80,13 @@ public final class DlqService {
     long nowMs = now.toEpochMilli();
     List<Message> fresh = new ArrayList<>();
     List<String> created = db.write(tx -> {
+      fresh.clear(); // the writer may run this work again
       List<String> out = new ArrayList<>();
       for (Dlq.Entry e : entries) {
         if (!tx.dlq().delete(e.dlqId())) continue; // retried or deleted by someone else meanwhile
         Message m = override.apply(renew(e.message(), now));
+        // a workflow step comes back in its place in its run, which runs again (spec 13: DLQ resume)
+        if (m.workflow() != null) WorkflowRuns.resumed(tx, e.message().id(), m);
         PublishService.insert(tx, m, nowMs);
         fresh.add(m);
         out.add(m.id());
@@ -90,6 +98,11 @@ public final class DlqService {
   }
 
   private Message renew(Message m, Instant now) {
+    return renew(m, now, ids);
+  }
+
+  /** The message again, as new: a new id, no attempts made, due now. */
+  static Message renew(Message m, Instant now, Ids ids) {
     return new Message(ids.message(now), m.url(), m.topicName(), m.endpointName(), m.queueName(), m.scheduleId(),
         m.method(), m.headers(), m.body(), m.maxRetries(), m.retryDelayExpression(), m.timeoutMillis(), m.callback(),
         m.callbackConfig(), m.failureCallback(), m.failureCallbackConfig(), m.labels(), m.redact(), m.flowControlKey(),

@@ -114,6 +114,17 @@ final class WorkflowRuns {
     return Workflow.FROM_CALLBACK.equals(w.callType()) ? RunSettings.read(run).applyTo(attached, run.labels()) : attached;
   }
 
+  /**
+   * A workflow message re-created from the DLQ ({@code fresh}, new id) takes the place of the one that
+   * failed in its run's list, and a run that failed because of it runs again. Lazy fetch then gives the
+   * SDK the same steps as the failed delivery had (appending it instead would look like a replayed step).
+   */
+  static void resumed(Tx tx, String failedId, Message fresh) {
+    Workflow w = fresh.workflow();
+    tx.workflows().replaceMessage(w.runId(), failedId, fresh.id());
+    tx.workflows().reopen(w.runId());
+  }
+
   /** Steps and context.call results are what the SDK fetches; their bodies are kept. */
   static boolean listed(String callType) {
     return Workflow.STEP.equals(callType) || Workflow.FROM_CALLBACK.equals(callType);

@@ -2,8 +2,10 @@ package dev.herald.engine;
 
 import dev.herald.core.ValidationException;
 import dev.herald.core.message.Message;
+import dev.herald.core.message.Workflow;
 import dev.herald.core.time.Durations;
 import dev.herald.store.Db;
+import dev.herald.store.Dlq;
 import dev.herald.store.Json;
 import dev.herald.store.Messages;
 import dev.herald.store.Tx;
@@ -18,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -34,6 +37,9 @@ public final class WorkflowService {
   private final Db db;
   private final InstantSource clock;
   private final WorkflowRuns runs;
+  private final Callbacks callbacks;
+  private final dev.herald.core.id.Ids ids;
+  private final java.security.SecureRandom random = new java.security.SecureRandom();
   private final PublishService publisher;
   private volatile NewWork newWork = due -> {};
 
@@ -42,6 +48,8 @@ public final class WorkflowService {
     this.db = db;
     this.clock = clock;
     this.runs = new WorkflowRuns(parser, ids);
+    this.callbacks = new Callbacks(parser, ids);
+    this.ids = ids;
     this.publisher = publisher;
   }
 
@@ -301,6 +309,78 @@ public final class WorkflowService {
       }
       return new RunPage(out, next);
     });
+  }
+
+  /** A run a DLQ action started or continued. */
+  public record RunRef(String workflowRunId, long workflowCreatedAt) {}
+
+  /** The runs of DLQ entries (after they were resumed through {@link DlqService#retry}). */
+  public static List<RunRef> runsOf(List<Dlq.Entry> entries) {
+    List<RunRef> out = new ArrayList<>();
+    for (Dlq.Entry e : entries) {
+      Workflow w = e.message().workflow();
+      if (w != null) out.add(new RunRef(w.runId(), w.createdAt()));
+    }
+    return out;
+  }
+
+  /**
+   * Starts the run of each entry again from the beginning, as a new run with the same payload and
+   * settings ({@code override}: headers of the request), and removes the entry.
+   */
+  public List<RunRef> restart(List<Dlq.Entry> entries, UnaryOperator<Message> override) {
+    Instant now = clock.instant();
+    long nowMs = now.toEpochMilli();
+    return write((tx, c) -> {
+      List<RunRef> out = new ArrayList<>();
+      for (Dlq.Entry e : entries) {
+        Message failed = e.message();
+        Workflow w = failed.workflow();
+        if (w == null) continue;
+        Workflows.Run run = tx.workflows().find(w.runId()).orElse(null);
+        if (run == null || !tx.dlq().delete(e.dlqId())) continue;
+        String runId = newRunId();
+        Message trigger = override.apply(DlqService.renew(failed, now, ids))
+            .withHeadersAndBody(failed.headers(), run.initialBody())
+            .withWorkflow(new Workflow(runId, run.url(), Workflow.STEP, true, false, 0));
+        Message m = WorkflowRuns.attach(tx, trigger, nowMs).message();
+        PublishService.insert(tx, m, nowMs);
+        c.stored.add(m);
+        out.add(new RunRef(runId, nowMs));
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Calls the failure function of a dead-lettered workflow message again (its first failure callback
+   * failed, or it had none delivered). Empty when there is no such entry or it has no failure callback.
+   */
+  public Optional<RunRef> retryFailureFunction(String dlqId) {
+    Instant now = clock.instant();
+    return write((tx, c) -> {
+      Dlq.Entry e = tx.dlq().find(dlqId).orElse(null);
+      if (e == null || e.message().workflow() == null) return Optional.<RunRef>empty();
+      Message m = e.message();
+      Dlq.LastResponse r = e.response();
+      dev.herald.core.delivery.Outcome outcome = r.error() != null && r.status() == 0
+          ? new dev.herald.core.delivery.Outcome.NoResponse(r.error())
+          : new dev.herald.core.delivery.Outcome.Response(r.status(), r.headers(), r.body());
+      Optional<Message> cb = callbacks.failureCallback(m, outcome, dlqId, WorkflowRuns.failureDetail(tx, m), now);
+      if (cb.isEmpty()) return Optional.<RunRef>empty();
+      Message attached = WorkflowRuns.attachCallback(tx, cb.get(), now.toEpochMilli());
+      PublishService.insert(tx, attached, now.toEpochMilli());
+      c.stored.add(attached);
+      return Optional.of(new RunRef(m.workflow().runId(), m.workflow().createdAt()));
+    });
+  }
+
+  /** A run id like the SDK's: {@code wfr_} and 21 URL-safe characters. */
+  private String newRunId() {
+    String chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
+    StringBuilder sb = new StringBuilder("wfr_");
+    for (int i = 0; i < 21; i++) sb.append(chars.charAt(random.nextInt(chars.length())));
+    return sb.toString();
   }
 
   private static String first(Map<String, List<String>> headers, String lowerName) {

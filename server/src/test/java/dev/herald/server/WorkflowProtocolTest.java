@@ -109,6 +109,7 @@ class WorkflowProtocolTest {
     h.put("Upstash-Failure-Callback-Workflow-Calltype", "failureCall");
     h.put("Upstash-Failure-Callback-Forward-Upstash-Workflow-Failure-Callback", "true");
     assertThat(herald.post("/v2/batch", batch(item("/wfx", h, "{\"order\":7}"))).statusCode()).isEqualTo(200);
+    sink.awaitRequests("/wfx", 1, WAIT); // the trigger is answered 200 before the step exists
     step("wfr_f", "/wfx", "{\"stepId\":1,\"stepName\":\"one\",\"stepType\":\"Run\",\"out\":\"1\",\"concurrent\":1}");
 
     TestSink.Received failure = sink.awaitRequests("/wfx-failure", 1, WAIT).get(0);
@@ -125,6 +126,62 @@ class WorkflowProtocolTest {
     assertThat(run.get("workflowState").asString()).isEqualTo("RUN_FAILED");
     String dlqId = run.get("dlqId").asString();
     assertThat(herald.get("/v2/dlq/" + dlqId).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void a_failed_step_resumed_from_the_dlq_takes_its_place_in_its_run_and_the_run_runs_again() {
+    String dlqId = failRun("wfr_r", "/wfr");
+    JsonNode resumed = TestServer.json(herald.post("/v2/workflows/dlq/resume?dlqIds=" + dlqId, ""));
+    assertThat(resumed.get("workflowRuns").get(0).get("workflowRunId").asString()).isEqualTo("wfr_r");
+
+    TestSink.Received again = sink.awaitRequests("/wfr", 3, WAIT).get(2);
+    JsonNode steps = TestServer.json(herald.get("/v2/workflows/runs/wfr_r"));
+    assertThat(steps).as("the same list as the failed delivery had, with the new message in its place").hasSize(2);
+    assertThat(steps.get(1).get("messageId").asString()).isEqualTo(again.header("Upstash-Message-Id"));
+    JsonNode run = TestServer.json(herald.get("/v2/workflows/logs?workflowRunId=wfr_r")).get("runs").get(0);
+    assertThat(run.get("workflowState").asString()).isEqualTo("RUN_STARTED");
+    assertThat(herald.get("/v2/workflows/dlq/" + dlqId).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void a_run_restarted_from_the_dlq_is_a_new_run_with_the_same_payload_and_the_failure_function_can_be_called_again() {
+    String dlqId = failRun("wfr_rs", "/wfrs");
+    assertThat(TestServer.json(herald.post("/v2/workflows/dlq/callback/" + dlqId, "")).get("workflowRunId").asString())
+        .isEqualTo("wfr_rs");
+    sink.awaitRequests("/wfrs-failure", 2, WAIT);
+
+    HttpResponse<String> r = herald.post("/v2/workflows/dlq/restart?dlqIds=" + dlqId, "");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode restarted = TestServer.json(r);
+    assertThat(restarted.get("workflowRuns")).as(r.body()).hasSize(1);
+    String newRun = restarted.get("workflowRuns").get(0).get("workflowRunId").asString();
+    assertThat(newRun).startsWith("wfr_").isNotEqualTo("wfr_rs");
+    TestSink.Received trigger = sink.awaitRequests("/wfrs", 3, WAIT).get(2);
+    assertThat(trigger.header("Upstash-Workflow-RunId")).isEqualTo(newRun);
+    assertThat(trigger.header("Upstash-Workflow-Init")).isEqualTo("true");
+    JsonNode steps = TestServer.json(herald.get("/v2/workflows/runs/" + newRun));
+    assertThat(steps).hasSize(1);
+    assertThat(decode(steps.get(0).get("body"))).isEqualTo("{\"order\":7}");
+    assertThat(TestServer.json(herald.get("/v2/dlq?source=workflow&workflowRunId=wfr_rs")).get("messages")).isEmpty();
+  }
+
+  /** A run whose first step fails for good (0 retries); returns the DLQ id. */
+  private String failRun(String runId, String path) {
+    sink.on(path, n -> n == 1 ? Reply.of(500) : Reply.of(200)); // the step's one attempt fails; a resume succeeds
+    Map<String, String> h = triggerHeaders(runId, path);
+    h.put("Upstash-Retries", "0");
+    h.put("Upstash-Failure-Callback", sink.url(path + "-failure"));
+    h.put("Upstash-Failure-Callback-Workflow-Runid", runId);
+    h.put("Upstash-Failure-Callback-Workflow-Calltype", "failureCall");
+    assertThat(herald.post("/v2/batch", batch(item(path, h, "{\"order\":7}"))).statusCode()).isEqualTo(200);
+    sink.awaitRequests(path, 1, WAIT); // the trigger is answered 200 before the step exists
+    step(runId, path, "{\"stepId\":1,\"stepName\":\"one\",\"stepType\":\"Run\",\"out\":\"1\",\"concurrent\":1}");
+    sink.awaitRequests(path + "-failure", 1, WAIT);
+    JsonNode entries = TestServer.json(herald.get("/v2/dlq?source=workflow&workflowRunId=" + runId)).get("messages");
+    assertThat(entries).hasSize(1);
+    assertThat(entries.get(0).get("workflowRunId").asString()).isEqualTo(runId);
+    assertThat(entries.get(0).get("workflowUrl").asString()).isEqualTo(sink.url(path));
+    return entries.get(0).get("dlqId").asString();
   }
 
   @Test

@@ -104,6 +104,31 @@ public final class Workflows {
     }
   }
 
+  /** Opens a failed run again (its failed step is resumed from the DLQ); false when it is not failed. */
+  public boolean reopen(String runId) {
+    PreparedStatement ps = tx.prepare("UPDATE workflow_runs SET state = '" + STARTED + "', completed_at = NULL, dlq_id = NULL "
+        + "WHERE run_id = ? AND state = '" + FAILED + "'");
+    try {
+      ps.setString(1, runId);
+      return ps.executeUpdate() == 1;
+    } catch (SQLException e) {
+      throw new StoreException("reopening workflow run " + runId, e);
+    }
+  }
+
+  /** Puts {@code newId} in the place of {@code oldId} in the run's list (a message re-created from the DLQ). */
+  public boolean replaceMessage(String runId, String oldId, String newId) {
+    PreparedStatement ps = tx.prepare("UPDATE workflow_messages SET message_id = ? WHERE run_id = ? AND message_id = ?");
+    try {
+      ps.setString(1, newId);
+      ps.setString(2, runId);
+      ps.setString(3, oldId);
+      return ps.executeUpdate() > 0;
+    } catch (SQLException e) {
+      throw new StoreException("replacing a message of workflow run " + runId, e);
+    }
+  }
+
   public void addMessage(String runId, String messageId, String callType, long now, byte[] body) {
     PreparedStatement ps = tx.prepare(
         "INSERT INTO workflow_messages (run_id, message_id, call_type, created_at, body) VALUES (?, ?, ?, ?, ?)");
