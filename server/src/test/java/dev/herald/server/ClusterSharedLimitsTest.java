@@ -342,7 +342,7 @@ class ClusterSharedLimitsTest {
     assertThat(p.exitValue()).as(ctl + " " + action).isZero();
   }
 
-  private static void admin(String sql) {
+  static void admin(String sql) {
     try (Connection c = DriverManager.getConnection(ADMIN); Statement s = c.createStatement()) {
       s.execute(sql); // generated database name, not input
     } catch (SQLException e) {

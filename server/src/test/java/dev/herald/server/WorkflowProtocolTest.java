@@ -29,12 +29,23 @@ class WorkflowProtocolTest {
   private static final Duration WAIT = Duration.ofSeconds(60);
   private final TestClock clock = new TestClock(Instant.now());
   private final TestSink sink = TestSink.start();
-  private final TestServer herald = TestServer.start(Map.of(), clock);
+  private final TestServer herald = TestServer.start(store(), clock);
+
+  /** Settings that choose the store: SQLite in the server's temp directory here, PostgreSQL in a subclass. */
+  Map<String, String> store() {
+    return Map.of();
+  }
+
+  void dropStore() {}
 
   @AfterEach
   void stop() {
-    herald.close();
-    sink.close();
+    try {
+      herald.close();
+      sink.close();
+    } finally {
+      dropStore();
+    }
   }
 
   @Test
