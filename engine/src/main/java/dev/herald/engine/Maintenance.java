@@ -38,7 +38,7 @@ public final class Maintenance {
       return new Purged(tx.dedup().purgeExpired(now, BATCH),
           tx.events().purgeOlderThan(now - logRetention.toMillis(), BATCH),
           tx.dlq().purgeOlderThan(now - dlqRetention.toMillis(), BATCH),
-          tx.workflows().deleteEndedBefore(now - logRetention.toMillis(), BATCH));
+          WorkflowRuns.purge(tx, now - logRetention.toMillis(), BATCH));
     });
   }
 

@@ -121,6 +121,14 @@ public final class PublishService {
     List<PublishResult> results = new ArrayList<>(pubs.size());
     for (Publication p : pubs) {
       Message m = factory.create(p, now, null);
+      String key = dedupKey(p);
+      if (key != null) {
+        var existing = tx.dedup().find(key, nowMs);
+        if (existing.isPresent()) {
+          results.add(new PublishResult(existing.get(), m.url(), true));
+          continue;
+        }
+      }
       if (m.workflow() != null) {
         // a workflow message belongs to a run (spec 13.3): a trigger of an existing run is a duplicate
         WorkflowRuns.Attached a = WorkflowRuns.attach(tx, m, nowMs);
@@ -130,15 +138,7 @@ public final class PublishService {
         }
         m = a.message();
       }
-      String key = dedupKey(p);
-      if (key != null) {
-        var existing = tx.dedup().find(key, nowMs);
-        if (existing.isPresent()) {
-          results.add(new PublishResult(existing.get(), m.url(), true));
-          continue;
-        }
-        tx.dedup().put(key, m.id(), nowMs + dedupWindow.toMillis());
-      }
+      if (key != null) tx.dedup().put(key, m.id(), nowMs + dedupWindow.toMillis());
       if (d != null && d.take(m, nowMs)) {
         tx.messages().insertClaimed(m, m.notBefore().toEpochMilli(), d.lease, d.leaseMillis);
         EventLog.append(tx, nowMs, m, "ACTIVE", null);

@@ -27,6 +27,7 @@ import tools.jackson.databind.node.ObjectNode;
  * Also what a workflow message looks like on the wire ({@link #delivery}).
  */
 final class WorkflowRuns {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(WorkflowRuns.class);
   static final byte[] EMPTY = new byte[0];
 
   private final HeaderParser parser;
@@ -35,6 +36,11 @@ final class WorkflowRuns {
   WorkflowRuns(HeaderParser parser, Ids ids) {
     this.parser = parser;
     this.factory = new MessageFactory(ids);
+  }
+
+  /** Checks headers that will be used to publish a step later (a wait's), so a bad one is a 400 now. */
+  void validate(Map<String, List<String>> headers) {
+    parser.parse(headers);
   }
 
   /** A message to store, or the trigger message of the run it duplicates. */
@@ -66,7 +72,7 @@ final class WorkflowRuns {
       runs.addMessage(w.runId(), m.id(), Workflow.STEP, nowMs, initial);
       return new Attached(m.withWorkflow(w.withCreatedAt(nowMs)), null);
     }
-    Workflows.Run run = runs.find(w.runId()).orElse(null);
+    Workflows.Run run = runs.lock(w.runId()).orElse(null); // serialized with the run's end on a cluster
     if (run == null) throw new ValidationException("workflow run " + w.runId() + " does not exist");
     if (!run.active()) throw new ValidationException("workflow run " + w.runId() + " has ended (" + run.state() + ")");
     runs.addMessage(w.runId(), m.id(), w.callType(), nowMs, listed(w.callType()) ? m.body() : EMPTY);
@@ -125,6 +131,27 @@ final class WorkflowRuns {
     tx.workflows().reopen(w.runId());
   }
 
+  /**
+   * Retention: removes runs that ended before {@code cutoff}, and running runs abandoned since then
+   * (nothing added, no wait, none of their messages pending: a step cancelled on its own, or an SDK
+   * that stopped without ending the run). Returns how many went.
+   */
+  static int purge(Tx tx, long cutoff, int limit) {
+    int n = 0;
+    for (String id : tx.workflows().endedBefore(cutoff, limit)) {
+      tx.workflows().delete(id);
+      n++;
+    }
+    for (String id : tx.workflows().quietSince(cutoff, Math.min(limit, 100))) {
+      boolean pending = tx.workflows().messageIds(id).stream().anyMatch(m -> tx.messages().find(m).isPresent());
+      if (pending) continue; // a long sleep
+      tx.workflows().delete(id);
+      n++;
+    }
+    tx.workflows().deleteEventsBefore(cutoff, limit);
+    return n;
+  }
+
   /** Steps and context.call results are what the SDK fetches; their bodies are kept. */
   static boolean listed(String callType) {
     return Workflow.STEP.equals(callType) || Workflow.FROM_CALLBACK.equals(callType);
@@ -181,7 +208,15 @@ final class WorkflowRuns {
    * the caller's transaction. Returns null when the run has ended meanwhile (nothing is stored).
    */
   Message publish(Tx tx, String url, Map<String, List<String>> headers, byte[] body, String callerIp, Instant now) {
-    MessageOptions options = parser.parse(headers);
+    MessageOptions options;
+    try {
+      options = parser.parse(headers);
+    } catch (ValidationException e) {
+      // stored headers that no longer parse (limits changed): this one step is lost, not every other one
+      log.warn("workflow step for {} not published, its stored headers are invalid: {}", url.length() > 80 ? url.substring(0, 80) : url,
+          e.getMessage());
+      return null;
+    }
     Message m = factory.create(new Publication(url, null, null, null, null, options, body, callerIp), now, null);
     if (m.workflow() != null) {
       try {

@@ -32,6 +32,8 @@ import tools.jackson.databind.node.ObjectNode;
 public final class WorkflowService {
   /** How long a wait lasts when the step gives no timeout (the SDK's default). */
   static final Duration DEFAULT_WAIT = Duration.ofDays(7);
+  /** The longest wait accepted (a year): every wait has a bound, and its deadline stays a sane number. */
+  static final Duration MAX_WAIT = Duration.ofDays(365);
   public static final int SWEEP_BATCH = 100;
 
   private final Db db;
@@ -106,7 +108,7 @@ public final class WorkflowService {
   public Ended end(String runId, boolean cancel, byte[] response) {
     Instant now = clock.instant();
     return write((tx, c) -> {
-      Workflows.Run run = tx.workflows().find(runId).orElse(null);
+      Workflows.Run run = tx.workflows().lock(runId).orElse(null);
       if (run == null) return Ended.NOT_FOUND;
       String state = cancel ? Workflows.CANCELED : Workflows.SUCCESS;
       byte[] result = cancel ? null : response;
@@ -136,18 +138,8 @@ public final class WorkflowService {
 
   /** Cancels running runs matching the filter; returns how many. */
   public int cancel(CancelFilter f) {
-    List<String> ids = new ArrayList<>();
-    if (f.runIds() != null && !f.runIds().isEmpty()) {
-      ids.addAll(f.runIds());
-    } else {
-      List<Workflows.Run> found = db.read(tx -> tx.workflows().list(
-          new Workflows.Filter(null, f.urlExact() ? f.url() : null, Workflows.STARTED, f.fromDate(), f.toDate(), f.label(), null),
-          null, null, 10_000));
-      for (Workflows.Run r : found) {
-        if (ids.size() >= f.count()) break;
-        if (f.url() == null || f.urlExact() || r.url().startsWith(f.url())) ids.add(r.runId());
-      }
-    }
+    List<String> ids = f.runIds() != null && !f.runIds().isEmpty() ? f.runIds()
+        : db.read(tx -> tx.workflows().runningIds(f.url(), f.urlExact(), f.fromDate(), f.toDate(), f.label(), f.count()));
     int n = 0;
     for (String id : ids) {
       if (end(id, true, null) == Ended.ENDED) n++;
@@ -178,9 +170,12 @@ public final class WorkflowService {
       if (WorkflowRuns.keptHeader(k)) kept.put(k, v);
     });
     Map<String, List<String>> timeoutHeaders = body.has("timeoutHeaders") ? kept(WorkflowRuns.headerMap(body.get("timeoutHeaders"))) : null;
+    // the step is published later with these: a header that does not parse is the caller's error now
+    runs.validate(kept);
+    if (timeoutHeaders != null) runs.validate(timeoutHeaders);
     Instant now = clock.instant();
     write((tx, c) -> {
-      Workflows.Run run = tx.workflows().find(runId).orElse(null);
+      Workflows.Run run = tx.workflows().lock(runId).orElse(null);
       if (run == null || !run.active()) throw new ValidationException("workflow run " + runId + " is not running");
       Workflows.Waiter w = new Workflows.Waiter(0, eventId, runId, url, now.plus(timeout).toEpochMilli(), now.toEpochMilli(),
           kept, timeoutUrl, timeoutHeaders, timeoutBody, Json.MAPPER.writeValueAsBytes(step));
@@ -205,8 +200,13 @@ public final class WorkflowService {
 
   private static Duration timeout(JsonNode t) {
     if (t == null || t.isNull()) return DEFAULT_WAIT;
+    if (t.isNumber() && (t.asDouble() <= 0 || t.asDouble() > MAX_WAIT.toSeconds())) {
+      throw new ValidationException("timeout: must be positive and at most " + MAX_WAIT.toDays() + "d");
+    }
     Duration d = t.isNumber() ? Duration.ofSeconds(t.asLong()) : Durations.parse("timeout", t.asString());
-    if (d.isNegative() || d.isZero()) throw new ValidationException("timeout: must be positive");
+    if (d.isNegative() || d.isZero() || d.compareTo(MAX_WAIT) > 0) {
+      throw new ValidationException("timeout: must be positive and at most " + MAX_WAIT.toDays() + "d");
+    }
     return d;
   }
 
@@ -221,6 +221,8 @@ public final class WorkflowService {
     Instant now = clock.instant();
     return write((tx, c) -> {
       List<Notified> out = new ArrayList<>();
+      // a notify for one run is serialized with that run's waits (lookback must not fall between them)
+      Workflows.Run locked = runId == null ? null : tx.workflows().lock(runId).orElse(null);
       for (Workflows.Waiter w : tx.workflows().waiters(eventId, runId)) {
         if (!tx.workflows().removeWaiter(w.id())) continue;
         Message m = notified(tx, w, data, callerIp, now);
@@ -228,9 +230,8 @@ public final class WorkflowService {
         c.stored.add(m);
         out.add(new Notified(w, m.id()));
       }
-      if (out.isEmpty() && runId != null) {
-        Workflows.Run run = tx.workflows().find(runId).orElse(null);
-        if (run != null && run.active()) tx.workflows().putEvent(runId, eventId, now.toEpochMilli(), data);
+      if (out.isEmpty() && locked != null && locked.active()) {
+        tx.workflows().putEvent(runId, eventId, now.toEpochMilli(), data);
       }
       return out;
     });
@@ -244,6 +245,37 @@ public final class WorkflowService {
     return runs.publish(tx, w.url(), w.headers(), Json.MAPPER.writeValueAsBytes(step), callerIp, now);
   }
 
+  /**
+   * A call to a webhook URL (context.createWebhook): notifies the run's wait for it, or keeps it for a
+   * wait to come. Only a URL the run really created works: the event id must be one a CreateWebhook step
+   * of this running run returned. False (nothing done) otherwise.
+   */
+  public boolean webhook(String runId, String eventId, byte[] request) {
+    boolean known = db.read(tx -> {
+      Workflows.Run run = tx.workflows().find(runId).orElse(null);
+      if (run == null || !run.active()) return false;
+      for (Workflows.RunMessage m : tx.workflows().messages(runId)) {
+        if (Workflow.STEP.equals(m.callType()) && createdWebhook(m.body(), eventId)) return true;
+      }
+      return false;
+    });
+    if (known) notify(eventId, runId, request, null);
+    return known;
+  }
+
+  /** Whether a step is a CreateWebhook step whose output names {@code eventId}. */
+  private static boolean createdWebhook(byte[] stepJson, String eventId) {
+    try {
+      JsonNode step = Json.MAPPER.readTree(stepJson);
+      if (step == null || !"CreateWebhook".equals(step.path("stepType").asString(null))) return false;
+      JsonNode out = step.get("out");
+      if (out == null || !out.isString()) return false;
+      return eventId.equals(Json.MAPPER.readTree(out.asString()).path("eventId").asString(null));
+    } catch (RuntimeException notJson) {
+      return false;
+    }
+  }
+
   public List<Workflows.Waiter> waiters(String eventId) {
     return db.read(tx -> tx.workflows().waiters(eventId, null));
   }
@@ -254,6 +286,8 @@ public final class WorkflowService {
    */
   public int expireWaiters() {
     Instant now = clock.instant();
+    // a read first: a pass with nothing due must not be a durable write (it would make its batch fsync)
+    if (db.read(tx -> tx.workflows().expiredWaiters(now.toEpochMilli(), 1)).isEmpty()) return 0;
     return write((tx, c) -> {
       int n = 0;
       for (Workflows.Waiter w : tx.workflows().expiredWaiters(now.toEpochMilli(), SWEEP_BATCH)) {

@@ -251,6 +251,45 @@ class WorkflowProtocolTest {
   }
 
   @Test
+  void a_webhook_url_the_run_created_wakes_its_wait_without_a_token_and_any_other_is_404_and_writes_nothing() {
+    trigger("wfr_h", "/wf", "{}");
+    sink.awaitRequests("/wf", 1, WAIT);
+    step("wfr_h", "/wf", "{\"stepId\":1,\"stepName\":\"hook\",\"stepType\":\"CreateWebhook\",\"concurrent\":1,"
+        + "\"out\":\"{\\\"webhookUrl\\\":\\\"x\\\",\\\"eventId\\\":\\\"evt-hook\\\"}\"}");
+    herald.post("/v2/wait/evt-hook", waitBody("/wf", "30s", 2), headerArray(stepHeaders("wfr_h", "/wf")));
+
+    HttpResponse<String> forged = herald.send(herald.anonymous("/v2/workflows/hooks/u/wfr_h/evt-other")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("x")));
+    assertThat(forged.statusCode()).as("an event id the run did not create").isEqualTo(404);
+    HttpResponse<String> hook = herald.send(herald.anonymous("/v2/workflows/hooks/u/wfr_h/evt-hook?a=1")
+        .header("X-Sender", "shop").PUT(java.net.http.HttpRequest.BodyPublishers.ofString("paid")));
+    assertThat(hook.statusCode()).isEqualTo(200);
+    assertThat(hook.body()).as("the waiter's stored headers are not shown").doesNotContain("Upstash");
+
+    sink.awaitRequests("/wf", 3, WAIT);
+    JsonNode woken = TestServer.JSON.readTree(decode(TestServer.json(herald.get("/v2/workflows/runs/wfr_h")).get(2).get("body")));
+    JsonNode request = TestServer.JSON.readTree(decode(woken.get("out")));
+    assertThat(request.get("method").asString()).isEqualTo("PUT");
+    assertThat(request.get("url").asString()).isEqualTo("/v2/workflows/hooks/u/wfr_h/evt-hook?a=1");
+    assertThat(decode(request.get("body"))).isEqualTo("paid");
+    assertThat(request.get("header").toString()).contains("shop");
+  }
+
+  @Test
+  void a_wait_with_headers_that_will_not_parse_or_an_endless_timeout_is_refused_with_400() {
+    trigger("wfr_bad", "/wf", "{}");
+    sink.awaitRequests("/wf", 1, WAIT);
+    Map<String, String> h = stepHeaders("wfr_bad", "/wf");
+    h.put("Upstash-Delay", "soon");
+    assertThat(herald.post("/v2/wait/evt-bad", waitBody("/wf", "30s", 1), headerArray(h)).statusCode()).isEqualTo(400);
+    assertThat(herald.post("/v2/wait/evt-bad", waitBody("/wf", "99999d", 1), headerArray(stepHeaders("wfr_bad", "/wf")))
+        .statusCode()).isEqualTo(400);
+    assertThat(TestServer.json(herald.get("/v2/waiters/evt-bad"))).isEmpty();
+    assertThat(herald.post("/v2/wait/evt-bad", waitBody("/wf", "30s", 1), headerArray(stepHeaders("wfr_none", "/wf")))
+        .statusCode()).as("no such run").isEqualTo(400);
+  }
+
+  @Test
   void a_wait_past_its_deadline_publishes_its_step_with_wait_timeout() {
     trigger("wfr_t", "/wf", "{}");
     sink.awaitRequests("/wf", 1, WAIT);

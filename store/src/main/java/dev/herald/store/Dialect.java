@@ -22,6 +22,14 @@ sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
   /** Reads a flow-control key's rate window and control state, locking its row until commit where the database can. */
   String lockFlowKeySql();
 
+  /**
+   * What to append to a {@code SELECT} to lock the rows it reads until commit ({@code FOR UPDATE} on
+   * PostgreSQL; nothing on SQLite, whose single writer already serializes writes).
+   */
+  default String forUpdate() {
+    return "";
+  }
+
   /** Forces the queue index when reading a queue's head (SQLite's planner otherwise sorts the backlog). */
   String queueIndexHint();
 
@@ -152,6 +160,11 @@ sealed interface Dialect permits Dialect.Sqlite, Dialect.Postgres {
 
     public String lockQueueSql() {
       return "SELECT parallelism, paused FROM queues WHERE name = ? FOR UPDATE";
+    }
+
+    @Override
+    public String forUpdate() {
+      return " FOR UPDATE";
     }
 
     public String lockFlowKeySql() {

@@ -64,6 +64,52 @@ public final class Workflows {
     }
   }
 
+  /**
+   * Reads a run and locks it until commit (PostgreSQL): a step being added, a wait, a notify for the run
+   * and the run's end are serialized across the nodes of a cluster, so none of them misses another.
+   */
+  public Optional<Run> lock(String runId) {
+    PreparedStatement ps = tx.prepare("SELECT " + RUN_COLUMNS + " FROM workflow_runs WHERE run_id = ?" + tx.dialect().forUpdate());
+    try {
+      ps.setString(1, runId);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(readRun(rs)) : Optional.empty();
+      }
+    } catch (SQLException e) {
+      throw new StoreException("locking workflow run " + runId, e);
+    }
+  }
+
+  /**
+   * Ids of running runs for bulk cancel: created in the range, with the label, and whose URL is
+   * {@code url} ({@code exact}) or starts with it; oldest first, at most {@code limit}.
+   */
+  public List<String> runningIds(String url, boolean exact, Long fromDate, Long toDate, String label, int limit) {
+    StringBuilder sql = new StringBuilder("SELECT run_id FROM workflow_runs WHERE state = '" + STARTED + "'");
+    List<Object> args = new ArrayList<>();
+    if (url != null && exact) {
+      sql.append(" AND url = ?");
+      args.add(url);
+    } else if (url != null) {
+      sql.append(" AND substr(url, 1, ?) = ?"); // a prefix without LIKE's wildcards and case rules
+      args.add(url.length());
+      args.add(url);
+    }
+    Filters.range(sql, args, "created_at", fromDate, toDate);
+    Filters.labels(sql, args, label == null ? null : List.of(label));
+    sql.append(" ORDER BY created_at, run_id LIMIT ").append(limit);
+    List<String> out = new ArrayList<>();
+    try (PreparedStatement ps = tx.connection().prepareStatement(sql.toString())) {
+      for (int i = 0; i < args.size(); i++) ps.setObject(i + 1, args.get(i));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) out.add(rs.getString(1));
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StoreException("selecting workflow runs to cancel", e);
+    }
+  }
+
   /** Creates the run; false when a run with this id exists already (the trigger is then a duplicate). */
   public boolean create(Run r) {
     PreparedStatement ps = tx.prepare("INSERT INTO workflow_runs (" + RUN_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -160,6 +206,21 @@ public final class Workflows {
     }
   }
 
+  /** The ids of every message of the run, in publish order. */
+  public List<String> messageIds(String runId) {
+    PreparedStatement ps = tx.prepare("SELECT message_id FROM workflow_messages WHERE run_id = ? ORDER BY id");
+    try {
+      ps.setString(1, runId);
+      List<String> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) out.add(rs.getString(1));
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StoreException("reading the message ids of workflow run " + runId, e);
+    }
+  }
+
   /** Runs newest first, after the cursor (created_at, run_id) when given. */
   public List<Run> list(Filter f, Long beforeCreatedAt, String beforeRunId, int limit) {
     StringBuilder sql = new StringBuilder("SELECT " + RUN_COLUMNS + " FROM workflow_runs WHERE 1 = 1");
@@ -176,22 +237,12 @@ public final class Workflows {
       sql.append(" AND state = ?");
       args.add(f.state());
     }
-    if (f.fromDate() != null) {
-      sql.append(" AND created_at >= ?");
-      args.add(f.fromDate());
-    }
-    if (f.toDate() != null) {
-      sql.append(" AND created_at <= ?");
-      args.add(f.toDate());
-    }
+    Filters.range(sql, args, "created_at", f.fromDate(), f.toDate());
     if (f.createdAt() != null) {
       sql.append(" AND created_at = ?");
       args.add(f.createdAt());
     }
-    if (f.label() != null) {
-      sql.append(" AND labels LIKE ?");
-      args.add("%," + f.label() + ",%");
-    }
+    Filters.labels(sql, args, f.label() == null ? null : List.of(f.label()));
     if (beforeCreatedAt != null) {
       sql.append(" AND (created_at < ? OR (created_at = ? AND run_id < ?))");
       args.add(beforeCreatedAt);
@@ -249,10 +300,10 @@ public final class Workflows {
     }
   }
 
-  /** Waiters whose deadline has passed, oldest deadline first. */
+  /** Waiters whose deadline has passed, oldest deadline first (then id: nodes take rows in one order). */
   public List<Waiter> expiredWaiters(long now, int limit) {
     PreparedStatement ps = tx.prepare("SELECT " + WAITER_COLUMNS + " FROM workflow_waiters WHERE deadline <= ? "
-        + "ORDER BY deadline LIMIT " + limit);
+        + "ORDER BY deadline, id LIMIT " + limit);
     try {
       ps.setLong(1, now);
       return readWaiters(ps);
@@ -317,33 +368,80 @@ public final class Workflows {
     }
   }
 
+  /** Runs that ended before {@code cutoff} (retention), at most {@code limit}. */
+  public List<String> endedBefore(long cutoff, int limit) {
+    PreparedStatement ps = tx.prepare("SELECT run_id FROM workflow_runs WHERE completed_at < ? ORDER BY completed_at LIMIT " + limit);
+    return ids(ps, cutoff, "selecting old workflow runs");
+  }
+
   /**
-   * Retention: removes runs that ended before {@code cutoff} with their messages, and events kept for
-   * runs since before it. Returns how many runs went.
+   * Running runs with nothing since before {@code cutoff}: created then, no message added since and no
+   * wait. The caller removes those none of whose messages is still pending (abandoned: a step was
+   * cancelled on its own, or the SDK stopped without ending the run).
    */
-  public int deleteEndedBefore(long cutoff, int limit) {
-    PreparedStatement select = tx.prepare("SELECT run_id FROM workflow_runs WHERE state <> '" + STARTED
-        + "' AND completed_at < ? LIMIT " + limit);
-    PreparedStatement runs = tx.prepare("DELETE FROM workflow_runs WHERE run_id = ?");
-    PreparedStatement messages = tx.prepare("DELETE FROM workflow_messages WHERE run_id = ?");
-    PreparedStatement events = tx.prepare("DELETE FROM workflow_events WHERE created_at < ?");
+  public List<String> quietSince(long cutoff, int limit) {
+    PreparedStatement ps = tx.prepare("SELECT r.run_id FROM workflow_runs r WHERE r.state = '" + STARTED
+        + "' AND r.created_at < ? AND NOT EXISTS (SELECT 1 FROM workflow_waiters w WHERE w.run_id = r.run_id)"
+        + " AND NOT EXISTS (SELECT 1 FROM workflow_messages m WHERE m.run_id = r.run_id AND m.created_at >= ?)"
+        + " ORDER BY r.created_at LIMIT " + limit);
+    try {
+      ps.setLong(1, cutoff);
+      ps.setLong(2, cutoff);
+      List<String> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) out.add(rs.getString(1));
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StoreException("selecting quiet workflow runs", e);
+    }
+  }
+
+  /** Removes a run with its message list and kept events. */
+  public void delete(String runId) {
+    try {
+      for (String sql : List.of("DELETE FROM workflow_runs WHERE run_id = ?", "DELETE FROM workflow_messages WHERE run_id = ?",
+          "DELETE FROM workflow_events WHERE run_id = ?", "DELETE FROM workflow_waiters WHERE run_id = ?")) {
+        PreparedStatement ps = tx.prepare(sql);
+        ps.setString(1, runId);
+        ps.executeUpdate();
+      }
+    } catch (SQLException e) {
+      throw new StoreException("removing workflow run " + runId, e);
+    }
+  }
+
+  /** Removes events kept for runs (lookback) since before {@code cutoff}, at most {@code limit}. */
+  public int deleteEventsBefore(long cutoff, int limit) {
+    PreparedStatement select = tx.prepare("SELECT run_id, event_id FROM workflow_events WHERE created_at < ? LIMIT " + limit);
+    PreparedStatement delete = tx.prepare("DELETE FROM workflow_events WHERE run_id = ? AND event_id = ?");
     try {
       select.setLong(1, cutoff);
-      List<String> ids = new ArrayList<>();
+      List<String[]> keys = new ArrayList<>();
       try (ResultSet rs = select.executeQuery()) {
-        while (rs.next()) ids.add(rs.getString(1));
+        while (rs.next()) keys.add(new String[] {rs.getString(1), rs.getString(2)});
       }
-      for (String id : ids) {
-        runs.setString(1, id);
-        runs.executeUpdate();
-        messages.setString(1, id);
-        messages.executeUpdate();
+      for (String[] k : keys) {
+        delete.setString(1, k[0]);
+        delete.setString(2, k[1]);
+        delete.executeUpdate();
       }
-      events.setLong(1, cutoff);
-      events.executeUpdate();
-      return ids.size();
+      return keys.size();
     } catch (SQLException e) {
-      throw new StoreException("removing old workflow runs", e);
+      throw new StoreException("removing old workflow events", e);
+    }
+  }
+
+  private static List<String> ids(PreparedStatement ps, long arg, String what) {
+    try {
+      ps.setLong(1, arg);
+      List<String> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) out.add(rs.getString(1));
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StoreException(what, e);
     }
   }
 

@@ -17,6 +17,7 @@ CREATE TABLE workflow_runs (
                                           -- flow control, which every step of the run follows (the SDK sends them once)
 );
 CREATE INDEX workflow_runs_created ON workflow_runs (created_at);
+CREATE INDEX workflow_runs_completed ON workflow_runs (completed_at) WHERE completed_at IS NOT NULL;
 
 -- Every message of a run, in publish order (id). Steps (call_type 'step', the trigger included) and
 -- context.call results ('fromCallback') form the list the SDK fetches; the others are here so that
@@ -56,6 +57,7 @@ CREATE TABLE workflow_events (
   data          BYTEA NOT NULL,
   PRIMARY KEY (run_id, event_id)
 );
+CREATE INDEX workflow_events_created ON workflow_events (created_at);
 
 -- Dead-lettered workflow messages can be listed by run (GET /v2/dlq?workflowRunId=..., source=workflow).
 ALTER TABLE dlq ADD COLUMN workflow_run_id TEXT;

@@ -566,7 +566,21 @@ abstract class StoreContract {
     assertThat(db.<List<Workflows.Run>>read(tx -> tx.workflows().list(failed, null, null, 10)))
         .extracting(Workflows.Run::dlqId).containsExactly("dlq_1");
 
-    assertThat(db.<Integer>writeNow(tx -> tx.workflows().deleteEndedBefore(now() + 31, 10))).isEqualTo(1);
+    assertThat(db.<List<String>>read(tx -> tx.workflows().endedBefore(now() + 31, 10))).containsExactly("wfr_a");
+    assertThat(db.<List<String>>read(tx -> tx.workflows().quietSince(now() + 31, 10))).as("nothing added to them: quiet")
+        .containsExactly("wfr_b", "wfr_c");
+    db.writeNow(tx -> {
+      tx.workflows().addMessage("wfr_b", "msg_late", "step", now() + 40, new byte[0]);
+      tx.workflows().delete("wfr_a");
+      return null;
+    });
+    assertThat(db.<List<String>>read(tx -> tx.workflows().quietSince(now() + 31, 10))).containsExactly("wfr_c");
+    assertThat(db.<List<String>>read(tx -> tx.workflows().runningIds("https://example.com/", false, null, null, "l1", 10)))
+        .containsExactly("wfr_b", "wfr_c");
+    assertThat(db.<List<String>>read(tx -> tx.workflows().runningIds("https://example.com/w", true, null, null, null, 10)))
+        .as("exact match").isEmpty();
+    assertThat(db.<List<String>>read(tx -> tx.workflows().runningIds("https://example.com/%", false, null, null, null, 10)))
+        .as("no wildcards").isEmpty();
     assertThat(db.<Optional<Workflows.Run>>read(tx -> tx.workflows().find("wfr_a"))).isEmpty();
     assertThat(db.<Optional<Workflows.Run>>read(tx -> tx.workflows().find("wfr_b"))).as("still running").isPresent();
   }
