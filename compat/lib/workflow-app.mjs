@@ -29,8 +29,8 @@ const SKIPPED_REQUEST_HEADERS = new Set(["connection", "keep-alive", "transfer-e
  * to this server's URL for the path, and `env: {}` so nothing is read from the process
  * environment.
  *
- * Resolves to `{ origin, url(path), workflow(path), record, events, eventsFor, requests,
- * requestsTo, describe, close }`.
+ * Resolves to `{ origin, url(path), workflow(path), record, firstTime, events, eventsFor, eventsAt,
+ * requests, requestsTo, describe, close }`.
  */
 export async function startWorkflowApp({ heraldBaseUrl, routes, verbose = false }) {
   const qstashClient = new QStashClient({ baseUrl: heraldBaseUrl, token: DEV_TOKEN });
@@ -41,6 +41,7 @@ export async function startWorkflowApp({ heraldBaseUrl, routes, verbose = false 
   const events = []; // { at, path, runId, type, data }
   const requests = []; // one per HTTP exchange with the app
   const handlers = new Map(); // path -> { handler, definition }
+  const seenKeys = new Set(); // keys `firstTime` has been asked about
   let origin;
 
   const app = {
@@ -68,6 +69,16 @@ export async function startWorkflowApp({ heraldBaseUrl, routes, verbose = false 
       events.push({ at: Date.now(), path: undefined, runId: context?.workflowRunId, type, data });
     },
     events,
+    /**
+     * True the first time it is called with `key`, false every time after: lets a step body or a
+     * failure function fail on its first execution only (e.g. keyed by a tag from the payload, so a
+     * resumed run and a restarted run with the same payload both get past it).
+     */
+    firstTime(key) {
+      if (seenKeys.has(key)) return false;
+      seenKeys.add(key);
+      return true;
+    },
     /** Events of one run, optionally of one type. */
     eventsFor(runId, type) {
       return events.filter((e) => e.runId === runId && (type === undefined || e.type === type));

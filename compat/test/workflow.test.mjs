@@ -153,6 +153,71 @@ const routes = {
     },
   },
 
+  // A step, then a step that throws on its first execution for the payload's `tag` only (so the run
+  // fails, and a resumed run or a restarted one with the same payload gets past it).
+  "/wf/flaky": {
+    route: async (context, app) => {
+      const { tag } = context.requestPayload;
+      const prepared = await context.run("prepare", () => {
+        app.record(context, "prepare", { payload: context.requestPayload, createdAt: context.workflowRunCreatedAt });
+        return `prepared:${tag}`;
+      });
+      const result = await context.run("flaky", () => {
+        app.record(context, "flaky-attempt", { tag });
+        if (app.firstTime(`flaky:${tag}`)) throw new Error(`flaky: ${tag}`);
+        return `${prepared}:recovered`;
+      });
+      app.record(context, "returned", result);
+      return result;
+    },
+    failureFunction: async ({ context, failStatus, failResponse }, app) => {
+      app.record(context, "failure-function", { payload: context.requestPayload, failStatus, failResponse });
+      return "failure handled";
+    },
+  },
+
+  // A step that always throws, and a failure function that throws on its first call for the
+  // payload's `tag` (its failure callback fails) and succeeds when called again.
+  "/wf/failure-flaky": {
+    route: async (context, app) => {
+      await context.run("doomed", () => {
+        app.record(context, "doomed-attempt");
+        throw new Error(`doomed: ${context.requestPayload.tag}`);
+      });
+    },
+    failureFunction: async ({ context, failStatus, failResponse }, app) => {
+      const first = app.firstTime(`failure:${context.requestPayload.tag}`);
+      app.record(context, "failure-function", { payload: context.requestPayload, failStatus, failResponse, first });
+      if (first) throw new Error("the failure function fails the first time");
+      return "failure handled on the second call";
+    },
+  },
+
+  // context.createWebhook, its URL recorded from a step, then waitForWebhook and a step that records
+  // the request the webhook received.
+  "/wf/webhook": async (context, app) => {
+    const webhook = await context.createWebhook("hook");
+    await context.run("record-hook", () => {
+      app.record(context, "webhook", webhook);
+      return webhook.eventId;
+    });
+    const { request, timeout } = await context.waitForWebhook("wait-hook", webhook, context.requestPayload.timeout);
+    return await context.run("after-hook", async () => {
+      const seen = request
+        ? {
+            timeout,
+            method: request.method,
+            url: request.url,
+            body: await request.text(),
+            testHeader: request.headers.get("x-herald-test"),
+            contentType: request.headers.get("content-type"),
+          }
+        : { timeout };
+      app.record(context, "hook-result", seen);
+      return seen;
+    });
+  },
+
   // A step, a sleep of `sleep` seconds, then a step that must not run once the run is cancelled.
   "/wf/sleepy": async (context, app) => {
     await context.run("start", () => app.record(context, "start", Date.now()));
@@ -264,6 +329,42 @@ function assertCleanRun(runId) {
 function headerValue(map, name) {
   const key = Object.keys(map ?? {}).find((k) => k.toLowerCase() === name.toLowerCase());
   return key === undefined ? undefined : map[key];
+}
+
+/** The run's workflow DLQ entry (`client.dlq.list` filtered by run id), once there is one (polled, bounded). */
+async function waitForDlqEntry(runId) {
+  const { messages } = await waitFor(
+    async () => {
+      const page = await client.dlq.list({ filter: { workflowRunId: runId } });
+      return page.messages?.length > 0 ? page : undefined;
+    },
+    RUN_TIMEOUT_MS,
+    { intervalMs: API_POLL_MS, what: `a workflow DLQ entry for ${runId}` },
+  );
+  assert.equal(messages.length, 1, `one DLQ entry for ${runId}: ${JSON.stringify(messages)}`);
+  return messages[0];
+}
+
+/** The run's workflow DLQ entries right now. */
+async function dlqEntriesOf(runId) {
+  const { messages } = await client.dlq.list({ filter: { workflowRunId: runId } });
+  return messages ?? [];
+}
+
+/**
+ * Triggers /wf/flaky and waits until its 'flaky' step failed, the failure function ran, the run is
+ * RUN_FAILED and its DLQ entry is there. Resolves to `{ runId, tag, createdAt, entry }`.
+ */
+async function deadLetteredFlakyRun() {
+  const tag = unique("flaky");
+  const runId = await trigger("/wf/flaky", { tag });
+  const [failure] = await waitForEvents(runId, "failure-function", 1, "/wf/flaky");
+  assert.equal(failure.data.failResponse, `flaky: ${tag}`);
+  assert.deepEqual(failure.data.payload, { tag });
+  assert.equal(app.eventsFor(runId, "flaky-attempt").length, 1, "retries: 0 — the failing step is attempted once");
+  const run = await waitForRunState(runId, "RUN_FAILED");
+  const entry = await waitForDlqEntry(runId);
+  return { runId, tag, createdAt: run.workflowRunCreatedAt, entry };
 }
 
 const stepNames = (run) => (run.steps ?? []).flatMap((group) => group.steps ?? []).map((step) => step.stepName);
@@ -568,4 +669,187 @@ test("a context.call answered with an error status still returns that response t
   assert.equal(result.data.body, "sink says no");
   assert.equal(sink.requestsTo(path).length, 1, "a call with retries 0 is attempted once");
   await waitForRunState(runId, "RUN_SUCCESS");
+});
+
+test("client.dlq: a failed run's entry, and resume runs the failed step again in the same run", { timeout: TEST_TIMEOUT_MS }, async () => {
+  const { runId, tag, createdAt, entry } = await deadLetteredFlakyRun();
+  const [prepare] = app.eventsFor(runId, "prepare");
+  assert.equal(typeof createdAt, "number");
+  assert.equal(prepare.data.createdAt, createdAt, "the run's createdAt in client.logs is context.workflowRunCreatedAt");
+  assert.equal(entry.workflowRunId, runId);
+  assert.equal(entry.workflowUrl, app.url("/wf/flaky"));
+  assert.equal(entry.workflowCreatedAt, createdAt, "workflowCreatedAt is the run's creation time (unix ms)");
+  assert.equal(entry.responseStatus, 500);
+  assert.equal(typeof entry.dlqId, "string");
+
+  const resumed = await client.dlq.resume({ dlqId: entry.dlqId });
+  assert.deepEqual(resumed, { workflowRunId: runId, workflowCreatedAt: createdAt }, "resume continues the same run");
+
+  const run = await waitForRunState(runId, "RUN_SUCCESS");
+  assert.equal(JSON.parse(run.workflowRunResponse), `prepared:${tag}:recovered`);
+  assert.equal(app.eventsFor(runId, "flaky-attempt").length, 2, "the failed step ran again");
+  assert.equal(app.eventsFor(runId, "prepare").length, 1, "the step before it keeps its result and does not run again");
+  assert.equal(app.eventsFor(runId, "failure-function").length, 1, "no second failure function call");
+  assert.deepEqual(await dlqEntriesOf(runId), [], "the entry is gone from the DLQ once resumed");
+});
+
+test("client.dlq.restart starts a new run with the same payload; the old run stays failed", { timeout: TEST_TIMEOUT_MS }, async () => {
+  const { runId, tag, createdAt, entry } = await deadLetteredFlakyRun();
+  const before = Date.now();
+
+  const restarted = await client.dlq.restart({ dlqId: entry.dlqId });
+  assert.match(restarted.workflowRunId, /^wfr_/);
+  assert.notEqual(restarted.workflowRunId, runId, "restart makes a new run id");
+  const newId = restarted.workflowRunId;
+
+  const run = await waitForRunState(newId, "RUN_SUCCESS");
+  assert.equal(JSON.parse(run.workflowRunResponse), `prepared:${tag}:recovered`);
+  assert.equal(run.workflowUrl, app.url("/wf/flaky"));
+  assert.equal(restarted.workflowCreatedAt, run.workflowRunCreatedAt, "workflowCreatedAt is the new run's (unix ms)");
+  assert.ok(run.workflowRunCreatedAt >= before - 1_000 && run.workflowRunCreatedAt !== createdAt, "the new run is created by the restart");
+  const prepares = app.eventsFor(newId, "prepare");
+  assert.equal(prepares.length, 1, "the new run starts from the first step");
+  assert.deepEqual(prepares[0].data.payload, { tag }, "the new run receives the same initial payload");
+  assert.equal(app.eventsFor(newId, "flaky-attempt").length, 1);
+  assertCleanRun(newId);
+
+  // The new run finishing is the sentinel: the old run did not move meanwhile.
+  await waitForRunState(runId, "RUN_FAILED");
+  assert.equal(app.eventsFor(runId, "flaky-attempt").length, 1, "the old run's failed step never ran again");
+  assert.equal(app.eventsFor(runId, "prepare").length, 1);
+});
+
+/**
+ * Triggers /wf/failure-flaky (its step always throws, its failure function throws the first time)
+ * and waits until the failed failure call shows in the workflow DLQ: as `failureCallbackInfo.state`
+ * CALLBACK_FAIL on the run's entry (Upstash's documented shape), or as a DLQ entry of its own (what
+ * Herald does today, see the failureCallbackInfo test below). Resolves to `{ runId, tag, createdAt, messages }`.
+ */
+async function runWithFailedFailureFunction() {
+  const tag = unique("failure");
+  const runId = await trigger("/wf/failure-flaky", { tag });
+  const [first] = await waitForEvents(runId, "failure-function", 1, "/wf/failure-flaky");
+  assert.equal(first.data.first, true);
+  assert.equal(first.data.failStatus, 500);
+  assert.equal(first.data.failResponse, `doomed: ${tag}`);
+  const run = await waitForRunState(runId, "RUN_FAILED");
+  let messages = [];
+  await waitFor(
+    async () => {
+      messages = await dlqEntriesOf(runId);
+      return messages.length > 1 || messages.some((m) => m.failureCallbackInfo?.state === "CALLBACK_FAIL");
+    },
+    RUN_TIMEOUT_MS,
+    { intervalMs: API_POLL_MS, what: () => `the failed failure call of ${runId} in the DLQ (entries: ${describeEntries(messages)})` },
+  );
+  return { runId, tag, createdAt: run.workflowRunCreatedAt, messages };
+}
+
+/** A short account of DLQ entries for failure messages. */
+function describeEntries(messages) {
+  return JSON.stringify(
+    messages.map((m) => ({
+      dlqId: m.dlqId,
+      responseStatus: m.responseStatus,
+      responseBody: m.responseBody?.slice(0, 80),
+      failureCallback: m.failureCallback,
+      failureCallbackInfo: m.failureCallbackInfo,
+      requestHeaders: Object.keys(m.header ?? {}),
+    })),
+  );
+}
+
+test("client.dlq.retryFailureFunction calls a failed failure function again and returns the run", { timeout: TEST_TIMEOUT_MS }, async () => {
+  const { runId, tag, createdAt, messages } = await runWithFailedFailureFunction();
+  // The run's entry: the one whose last response is the failed step's (Upstash has no other).
+  const entry = messages.find((m) => m.responseBody?.includes(`doomed: ${tag}`));
+  assert.ok(entry, `the failed step's DLQ entry: ${describeEntries(messages)}`);
+  assert.equal(entry.workflowRunId, runId);
+
+  const retried = await client.dlq.retryFailureFunction({ dlqId: entry.dlqId });
+  assert.deepEqual(retried, { workflowRunId: runId, workflowCreatedAt: createdAt });
+
+  const calls = await waitForEvents(runId, "failure-function", 2, "/wf/failure-flaky");
+  assert.equal(calls[1].data.first, false);
+  assert.deepEqual(calls[1].data.payload, { tag }, "the failure context's requestPayload is the trigger body again");
+  assert.equal(calls[1].data.failStatus, 500);
+  assert.equal(calls[1].data.failResponse, `doomed: ${tag}`, "the failed step's error again");
+  assert.equal(app.eventsFor(runId, "doomed-attempt").length, 1, "the failed step itself does not run again");
+  await waitForRunState(runId, "RUN_FAILED");
+});
+
+test("a failure function that fails is recorded on the run's one DLQ entry (failureCallbackInfo CALLBACK_FAIL)", { timeout: TEST_TIMEOUT_MS }, async () => {
+  // Upstash: "The state of the failure callback for each workflow run is included in the DLQ message
+  // response as failureCallbackInfo.state", and retryFailureFunction takes "the DLQ id of the failed
+  // workflow run": one entry per failed run, not one more for its failure call.
+  const { runId, messages } = await runWithFailedFailureFunction();
+  assert.equal(messages.length, 1, `one workflow DLQ entry for the run ${runId}: ${describeEntries(messages)}`);
+  assert.equal(messages[0].failureCallbackInfo?.state, "CALLBACK_FAIL", describeEntries(messages));
+});
+
+test("client.dlq.delete removes a workflow DLQ entry", { timeout: TEST_TIMEOUT_MS }, async () => {
+  const tag = unique("tag");
+  const runId = await trigger("/wf/failing", { tag, failFirst: true });
+  await waitForRunState(runId, "RUN_FAILED");
+  const entry = await waitForDlqEntry(runId);
+
+  const deleted = await client.dlq.delete(entry.dlqId);
+  assert.equal(deleted.deleted, 1, `delete answers { deleted: 1 }: ${JSON.stringify(deleted)}`);
+  assert.deepEqual(await dlqEntriesOf(runId), [], "the entry is gone from the list");
+  const { messages } = await client.dlq.list();
+  assert.equal(messages.filter((m) => m.dlqId === entry.dlqId).length, 0, "nor in the unfiltered list");
+});
+
+test("context.createWebhook / waitForWebhook: a plain POST to the webhook URL wakes the run with the request", { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const runId = await trigger("/wf/webhook", { timeout: "30s" });
+  const [recorded] = await waitForEvents(runId, "webhook", 1, "/wf/webhook");
+  const { webhookUrl, eventId } = recorded.data;
+  const userId = JSON.parse(Buffer.from(DEV_TOKEN, "base64").toString("utf8")).UserID;
+  assert.match(eventId, /^evt_/);
+  assert.equal(webhookUrl, `${herald.baseUrl}/v2/workflows/hooks/${userId}/${runId}/${eventId}`, "the URL points at Herald");
+
+  await waitFor(async () => (await client.getWaiters({ eventId })).length > 0, RUN_TIMEOUT_MS, {
+    intervalMs: API_POLL_MS,
+    what: () => `a waiter for the webhook ${eventId}; app: ${app.describe("/wf/webhook")}`,
+  });
+
+  // A made-up hook URL (another run id) must not wake the run.
+  const madeUp = `${herald.baseUrl}/v2/workflows/hooks/${userId}/wfr_${unique("nope")}/${eventId}`;
+  const wrong = await fetch(madeUp, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-Herald-Test": "wrong" },
+    body: JSON.stringify({ from: "a made-up URL" }),
+  });
+  const wrongText = await wrong.text();
+  if (wrong.status >= 200 && wrong.status < 300) {
+    assert.deepEqual(JSON.parse(wrongText), [], `a 2xx answer to a made-up hook URL is an empty array: ${wrongText}`);
+  } else {
+    assert.ok(wrong.status >= 400 && wrong.status < 500, `a made-up hook URL answers 2xx or 4xx, got ${wrong.status} ${wrongText}`);
+  }
+  t.diagnostic(`made-up hook URL answered ${wrong.status} ${wrongText}`);
+  assert.equal((await client.getWaiters({ eventId })).length, 1, "the waiter is still there");
+
+  const body = JSON.stringify({ hello: "webhook", n: 7 });
+  const answer = await fetch(`${webhookUrl}?source=compat`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-Herald-Test": "hook-header" },
+    body,
+  });
+  const answerText = await answer.text();
+  assert.ok(answer.ok, `the webhook URL accepts a POST without a token: ${answer.status} ${answerText}`);
+
+  // The real call is the sentinel for the made-up one: the run sees this request, not the other.
+  const [result] = await waitForEvents(runId, "hook-result", 1, "/wf/webhook");
+  assert.deepEqual(result.data, {
+    timeout: false,
+    method: "POST",
+    url: `${webhookUrl}?source=compat`,
+    body,
+    testHeader: "hook-header",
+    contentType: "application/json",
+  });
+  assert.deepEqual(await client.getWaiters({ eventId }), [], "the waiter is gone");
+  const run = await waitForRunState(runId, "RUN_SUCCESS");
+  assert.equal(JSON.parse(run.workflowRunResponse).body, body);
+  assertCleanRun(runId);
 });

@@ -221,6 +221,7 @@ final class DlqResource {
       o.put("workflowRunId", w.runId());
       o.put("workflowCreatedAt", w.createdAt());
       o.put("workflowUrl", w.url() != null ? w.url() : e.message().url());
+      if (e.failureCallbackInfo() != null) o.put("failureCallbackInfo", Json.MAPPER.readTree(e.failureCallbackInfo()));
     }
     return o;
   }

@@ -52,6 +52,7 @@ public final class Outcomes {
       case Transitions.Delivered d -> {
         applied = tx.messages().finish(m.id(), lease);
         if (applied) EventLog.append(tx, nowMs, m, "DELIVERED", responseDetail(outcome, false));
+        if (applied && WorkflowRuns.isFailureCall(m)) WorkflowRuns.failureCallEnded(tx, m, "CALLBACK_SUCCESS", outcome);
       }
       case Transitions.Retry r -> {
         applied = tx.messages().retryLater(m.id(), lease, r.at().toEpochMilli(), r.retried(), r.crashes());
@@ -59,6 +60,15 @@ public final class Outcomes {
           if (!(outcome instanceof Outcome.Crashed)) EventLog.append(tx, nowMs, m, "ERROR", responseDetail(outcome, true));
           EventLog.append(tx, nowMs, m, "RETRY", Map.of("nextDeliveryTime", r.at().toEpochMilli()));
           retryAt = r.at().toEpochMilli();
+        }
+      }
+      case Transitions.Failed f when WorkflowRuns.isFailureCall(m) -> {
+        // a workflow's failure function that fails for good is recorded on the run's DLQ entry (spec 13.8)
+        applied = tx.messages().finish(m.id(), lease);
+        if (applied) {
+          if (!(outcome instanceof Outcome.Crashed)) EventLog.append(tx, nowMs, m, "ERROR", responseDetail(outcome, true));
+          EventLog.append(tx, nowMs, m, "FAILED", Map.of("error", f.reason()));
+          WorkflowRuns.failureCallEnded(tx, m, "CALLBACK_FAIL", outcome);
         }
       }
       case Transitions.Failed f -> {
@@ -72,7 +82,10 @@ public final class Outcomes {
           detail.put("dlqId", dlqId);
           EventLog.append(tx, nowMs, m, "FAILED", detail);
           callbacks.failureCallback(m, outcome, dlqId, WorkflowRuns.failureDetail(tx, m), now).ifPresent(followUps::add);
-          if (m.workflow() != null) published = workflows.failed(tx, m, dlqId, now);
+          if (m.workflow() != null) {
+            published = workflows.failed(tx, m, dlqId, now);
+            if (m.failureCallback() != null) WorkflowRuns.failureCallStarted(tx, m.id());
+          }
         }
       }
     }

@@ -152,6 +152,36 @@ final class WorkflowRuns {
     return n;
   }
 
+  /** Whether this is the failure-function call of a workflow run (a failure callback of a step). */
+  static boolean isFailureCall(Message m) {
+    return m.workflow() != null && Workflow.FAILURE_CALL.equals(m.workflow().callType()) && m.sourceMessageId() != null;
+  }
+
+  /** The failure function of the dead-lettered {@code stepId} is being called. */
+  static void failureCallStarted(Tx tx, String stepId) {
+    tx.dlq().setFailureCallback(stepId, Json.MAPPER.writeValueAsBytes(Map.of("state", "CALLBACK_INPROGRESS")));
+  }
+
+  /**
+   * The failure function call ended: its state and answer go on the DLQ entry of the step that failed
+   * ({@code failureCallbackInfo}), which is the run's one entry; a failing call is not an entry of its own.
+   */
+  static void failureCallEnded(Tx tx, Message call, String state, dev.herald.core.delivery.Outcome outcome) {
+    Map<String, Object> info = new LinkedHashMap<>();
+    info.put("state", state);
+    switch (outcome) {
+      case dev.herald.core.delivery.Outcome.Response r -> {
+        info.put("responseStatus", r.status());
+        info.put("responseHeaders", dev.herald.core.message.Headers.of(r.headers()).map());
+        byte[] body = r.body().length <= 4096 ? r.body() : java.util.Arrays.copyOf(r.body(), 4096);
+        info.put("responseBody", new String(body, StandardCharsets.UTF_8));
+      }
+      case dev.herald.core.delivery.Outcome.NoResponse n -> info.put("error", n.error());
+      case dev.herald.core.delivery.Outcome.Crashed c -> info.put("error", "attempt cut short by a crash");
+    }
+    tx.dlq().setFailureCallback(call.sourceMessageId(), Json.MAPPER.writeValueAsBytes(info));
+  }
+
   /** Steps and context.call results are what the SDK fetches; their bodies are kept. */
   static boolean listed(String callType) {
     return Workflow.STEP.equals(callType) || Workflow.FROM_CALLBACK.equals(callType);

@@ -395,6 +395,10 @@ public final class WorkflowService {
     return write((tx, c) -> {
       Dlq.Entry e = tx.dlq().find(dlqId).orElse(null);
       if (e == null || e.message().workflow() == null) return Optional.<RunRef>empty();
+      if (e.failureCallbackInfo() != null
+          && "CALLBACK_SUCCESS".equals(Json.MAPPER.readTree(e.failureCallbackInfo()).path("state").asString(""))) {
+        throw new ValidationException("the failure function of dlq entry " + dlqId + " has already run successfully");
+      }
       Message m = e.message();
       Dlq.LastResponse r = e.response();
       dev.herald.core.delivery.Outcome outcome = r.error() != null && r.status() == 0
@@ -404,6 +408,7 @@ public final class WorkflowService {
       if (cb.isEmpty()) return Optional.<RunRef>empty();
       Message attached = WorkflowRuns.attachCallback(tx, cb.get(), now.toEpochMilli());
       PublishService.insert(tx, attached, now.toEpochMilli());
+      WorkflowRuns.failureCallStarted(tx, m.id());
       c.stored.add(attached);
       return Optional.of(new RunRef(m.workflow().runId(), m.workflow().createdAt()));
     });

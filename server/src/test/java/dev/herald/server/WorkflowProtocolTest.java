@@ -1,6 +1,7 @@
 package dev.herald.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.herald.server.TestSink.Reply;
 import java.net.http.HttpResponse;
@@ -136,7 +137,40 @@ class WorkflowProtocolTest {
     JsonNode run = TestServer.json(herald.get("/v2/workflows/logs?workflowRunId=wfr_f")).get("runs").get(0);
     assertThat(run.get("workflowState").asString()).isEqualTo("RUN_FAILED");
     String dlqId = run.get("dlqId").asString();
-    assertThat(herald.get("/v2/dlq/" + dlqId).statusCode()).isEqualTo(200);
+    await().atMost(WAIT).untilAsserted(() -> assertThat(TestServer.json(herald.get("/v2/dlq/" + dlqId))
+        .at("/failureCallbackInfo/state").asString()).isEqualTo("CALLBACK_SUCCESS"));
+    assertThat(herald.post("/v2/workflows/dlq/callback/" + dlqId, "").statusCode())
+        .as("a failure function that ran cannot be run again").isEqualTo(400);
+  }
+
+  @Test
+  void a_failure_function_that_fails_is_recorded_on_the_runs_one_dlq_entry_and_can_be_called_again() {
+    sink.on("/wff-failure", n -> n == 0 ? Reply.of(500).withBody("not now") : Reply.of(200));
+    sink.on("/wff", n -> n == 1 ? Reply.of(500) : Reply.of(200));
+    Map<String, String> h = triggerHeaders("wfr_ff", "/wff");
+    h.put("Upstash-Retries", "0");
+    h.put("Upstash-Failure-Callback", sink.url("/wff-failure"));
+    h.put("Upstash-Failure-Callback-Workflow-Runid", "wfr_ff");
+    h.put("Upstash-Failure-Callback-Workflow-Calltype", "failureCall");
+    herald.post("/v2/batch", batch(item("/wff", h, "{}")));
+    sink.awaitRequests("/wff", 1, WAIT);
+    step("wfr_ff", "/wff", "{\"stepId\":1,\"stepName\":\"one\",\"stepType\":\"Run\",\"out\":\"1\",\"concurrent\":1}");
+
+    sink.awaitRequests("/wff-failure", 1, WAIT);
+    JsonNode entry = await().atMost(WAIT).until(() -> {
+      JsonNode all = TestServer.json(herald.get("/v2/dlq?source=workflow&workflowRunId=wfr_ff")).get("messages");
+      return all.size() == 1 && "CALLBACK_FAIL".equals(all.get(0).at("/failureCallbackInfo/state").asString("")) ? all.get(0) : null;
+    }, java.util.Objects::nonNull);
+    assertThat(entry.at("/failureCallbackInfo/responseStatus").asInt()).isEqualTo(500);
+    assertThat(entry.at("/failureCallbackInfo/responseBody").asString()).isEqualTo("not now");
+    assertThat(TestServer.json(herald.get("/v2/dlq")).get("messages")).as("the failing failure call is no entry of its own")
+        .hasSize(1);
+
+    String dlqId = entry.get("dlqId").asString();
+    assertThat(herald.post("/v2/workflows/dlq/callback/" + dlqId, "").statusCode()).isEqualTo(200);
+    sink.awaitRequests("/wff-failure", 2, WAIT);
+    await().atMost(WAIT).untilAsserted(() -> assertThat(TestServer.json(herald.get("/v2/dlq/" + dlqId))
+        .at("/failureCallbackInfo/state").asString()).isEqualTo("CALLBACK_SUCCESS"));
   }
 
   @Test
@@ -155,11 +189,8 @@ class WorkflowProtocolTest {
   }
 
   @Test
-  void a_run_restarted_from_the_dlq_is_a_new_run_with_the_same_payload_and_the_failure_function_can_be_called_again() {
+  void a_run_restarted_from_the_dlq_is_a_new_run_with_the_same_payload() {
     String dlqId = failRun("wfr_rs", "/wfrs");
-    assertThat(TestServer.json(herald.post("/v2/workflows/dlq/callback/" + dlqId, "")).get("workflowRunId").asString())
-        .isEqualTo("wfr_rs");
-    sink.awaitRequests("/wfrs-failure", 2, WAIT);
 
     HttpResponse<String> r = herald.post("/v2/workflows/dlq/restart?dlqIds=" + dlqId, "");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);

@@ -20,7 +20,11 @@ public final class Dlq {
   /** The last attempt's answer; {@code status} 0 when there was no HTTP response. */
   public record LastResponse(int status, Map<String, List<String>> headers, byte[] body, String error) {}
 
-  public record Entry(String dlqId, long enteredAt, Message message, LastResponse response) {}
+  /**
+   * A dead-lettered message. {@code failureCallbackInfo}: for a workflow message, how the run's failure
+   * function went (JSON, see {@link #setFailureCallback}); null otherwise.
+   */
+  public record Entry(String dlqId, long enteredAt, Message message, LastResponse response, byte[] failureCallbackInfo) {}
 
   /** Filters of GET/DELETE /v2/dlq; null or empty = no filter. */
   public record Filter(List<String> dlqIds, List<String> messageIds, List<String> urls, List<String> topicNames,
@@ -68,7 +72,7 @@ public final class Dlq {
   }
 
   private static final String SELECT = "SELECT dlq_id, entered_at, message_id, 0, 0, created_at, url, topic_name, "
-      + "queue_name, schedule_id, caller_ip, flow_key, spec, body, response_status, response FROM dlq";
+      + "queue_name, schedule_id, caller_ip, flow_key, spec, body, response_status, response, failure_callback FROM dlq";
 
   public Optional<Entry> find(String dlqId) {
     PreparedStatement ps = tx.prepare(SELECT + " WHERE dlq_id = ?");
@@ -158,6 +162,24 @@ public final class Dlq {
         rs.getString(9), rs.getString(10), rs.getString(11), rs.getString(12), rs.getBytes(13), rs.getBytes(14));
     ResponseJson r = Json.MAPPER.readValue(rs.getBytes(16), ResponseJson.class);
     return new Entry(rs.getString(1), rs.getLong(2), m.withRetried(m.maxRetries(), 0),
-        new LastResponse(rs.getInt(15), r.headers() == null ? Map.of() : r.headers(), r.body(), r.error()));
+        new LastResponse(rs.getInt(15), r.headers() == null ? Map.of() : r.headers(), r.body(), r.error()), rs.getBytes(17));
+  }
+
+  /**
+   * Records how the failure function of the entry of {@code messageId} went (a workflow run's: JSON
+   * {@code {state, responseStatus?, responseBody?, responseHeaders?}}). Returns the entry's id, or null
+   * when it has no entry (resumed, deleted).
+   */
+  public String setFailureCallback(String messageId, byte[] info) {
+    PreparedStatement ps = tx.prepare("UPDATE dlq SET failure_callback = ? WHERE message_id = ? RETURNING dlq_id");
+    try {
+      ps.setBytes(1, info);
+      ps.setString(2, messageId);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    } catch (SQLException e) {
+      throw new StoreException("recording the failure function of " + messageId, e);
+    }
   }
 }

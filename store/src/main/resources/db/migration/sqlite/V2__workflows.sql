@@ -61,4 +61,8 @@ CREATE INDEX workflow_events_created ON workflow_events (created_at);
 
 -- Dead-lettered workflow messages can be listed by run (GET /v2/dlq?workflowRunId=..., source=workflow).
 ALTER TABLE dlq ADD COLUMN workflow_run_id TEXT;
+-- The run's failure function, called for this entry: JSON {state: CALLBACK_INPROGRESS | CALLBACK_SUCCESS |
+-- CALLBACK_FAIL, responseStatus, responseBody, responseHeaders} (a failing failure call is not an entry of its own).
+ALTER TABLE dlq ADD COLUMN failure_callback BLOB;
 CREATE INDEX dlq_workflow_run ON dlq (workflow_run_id) WHERE workflow_run_id IS NOT NULL;
+CREATE INDEX dlq_message ON dlq (message_id);
