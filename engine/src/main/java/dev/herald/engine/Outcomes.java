@@ -23,12 +23,11 @@ import java.util.Map;
  * a queued message's slot free while its callback is pending.
  */
 public final class Outcomes {
-  /** What was written; {@code followUps} are new messages (callbacks) and retries to index. */
-  record Written(boolean applied, List<Message> followUps, Long retryAt, List<Message> published) {
-    Written(boolean applied, List<Message> followUps, Long retryAt) {
-      this(applied, followUps, retryAt, List.of());
-    }
-  }
+  /**
+   * What was written; {@code followUps} are new messages (callbacks) and retries to index, {@code published}
+   * other messages the result caused (a workflow run's result for the run that invoked it).
+   */
+  record Written(boolean applied, List<Message> followUps, Long retryAt, List<Message> published) {}
 
   private final Callbacks callbacks;
   private final WorkflowRuns workflows;

@@ -243,8 +243,7 @@ final class WorkflowRuns {
       options = parser.parse(headers);
     } catch (ValidationException e) {
       // stored headers that no longer parse (limits changed): this one step is lost, not every other one
-      log.warn("workflow step for {} not published, its stored headers are invalid: {}", url.length() > 80 ? url.substring(0, 80) : url,
-          e.getMessage());
+      log.warn("a workflow step was not published, its stored headers are invalid: {}", e.getMessage());
       return null;
     }
     Message m = factory.create(new Publication(url, null, null, null, null, options, body, callerIp), now, null);
