@@ -853,3 +853,35 @@ test("context.createWebhook / waitForWebhook: a plain POST to the webhook URL wa
   assert.equal(JSON.parse(run.workflowRunResponse).body, body);
   assertCleanRun(runId);
 });
+
+test("POST /v2/trigger/{url} (the REST trigger, no SDK) starts a run that the SDK serves; a failing one reaches the failure function", { timeout: TEST_TIMEOUT_MS }, async () => {
+  const post = (path, body, headers = {}) =>
+    fetch(`${herald.baseUrl}/v2/trigger/${app.url(path)}`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${DEV_TOKEN}`, "Content-Type": "application/json", ...headers },
+      body: JSON.stringify(body),
+    });
+
+  const res = await post("/wf/sequential", { a: 1, b: 4, name: "rest" }, { "Upstash-Workflow-RunId": unique("wfr_rest") });
+  assert.equal(res.status, 200);
+  const started = await res.json();
+  assert.match(started.workflowRunId, /^wfr_rest/);
+  assert.equal(typeof started.workflowCreatedAt, "number");
+  await waitForEvents(started.workflowRunId, "returned", 1, "/wf/sequential");
+  assert.deepEqual(app.eventsFor(started.workflowRunId, "returned")[0].data, { total: 20, label: "rest:20" });
+  await waitForRunState(started.workflowRunId, "RUN_SUCCESS");
+
+  const again = await post("/wf/sequential", { a: 9, b: 9, name: "again" }, { "Upstash-Workflow-RunId": started.workflowRunId });
+  assert.equal(again.status, 200, "the same run id again: the run that exists");
+  assert.equal((await again.json()).workflowCreatedAt, started.workflowCreatedAt);
+
+  const made = await (await post("/wf/failing", { tag: unique("tag"), failFirst: true }, { "Upstash-Retries": "0" })).json();
+  assert.match(made.workflowRunId, /^wfr_/, "a run id is made up when none is given");
+  await waitFor(() => app.eventsAt("/wf/failing", "failure-function").some((e) => e.runId === made.workflowRunId || e.data.workflowRunId === made.workflowRunId),
+    RUN_TIMEOUT_MS, { what: `the failure function of ${made.workflowRunId}` });
+  await waitForRunState(made.workflowRunId, "RUN_FAILED");
+
+  const bad = await fetch(`${herald.baseUrl}/v2/trigger/not-a-url`, { method: "POST", headers: { Authorization: `Bearer ${DEV_TOKEN}` } });
+  assert.equal(bad.status, 400);
+  assert.ok((await bad.json()).error);
+});

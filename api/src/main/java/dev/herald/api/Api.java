@@ -40,7 +40,7 @@ public final class Api {
     TopicsResource topics = new TopicsResource(s.groups(), egress);
     SchedulesResource schedules = new SchedulesResource(s.schedules(), egress);
     FlowControlResource flow = new FlowControlResource(s.flows(), settings.globalParallelism());
-    WorkflowsResource workflows = new WorkflowsResource(s.workflows());
+    WorkflowsResource workflows = new WorkflowsResource(s.workflows(), s.parser(), s.publisher(), egress);
     return new Routes()
         .open("GET,HEAD", "/healthz", req -> ApiResponse.ok(Map.of("status", "ok")))
         .open("GET,HEAD", "/readyz", req -> s.ready().getAsBoolean()
@@ -89,6 +89,7 @@ public final class Api {
         .add("POST", "/v2/flowControl/{key}/resetRate", flow::resetRate)
         .add("POST", "/v2/flowControl/{key}/reset", flow::resetRate)
         .add("GET", "/v2/globalParallelism", flow::global)
+        .add("POST", "/v2/trigger/{destination...}", workflows::trigger)
         .add("GET", "/v2/workflows/runs/{runId}", workflows::steps)
         .add("DELETE", "/v2/workflows/runs/{runId}", workflows::end)
         .add("DELETE", "/v2/workflows/runs", workflows::cancelMany)

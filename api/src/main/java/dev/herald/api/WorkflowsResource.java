@@ -1,5 +1,10 @@
 package dev.herald.api;
 
+import dev.herald.core.message.HeaderParser;
+import dev.herald.core.message.MessageOptions;
+import dev.herald.engine.PublishOutcome;
+import dev.herald.engine.PublishRequest;
+import dev.herald.engine.PublishService;
 import dev.herald.engine.WorkflowService;
 import dev.herald.store.Json;
 import dev.herald.store.Workflows;
@@ -21,9 +26,61 @@ final class WorkflowsResource {
   private static final Set<String> CANCEL_FILTERS = Set.of("workflowRunIds", "workflowRunId", "workflowUrl",
       "workflowUrlExactMatch", "fromDate", "toDate", "label", "count", "cursor");
   private final WorkflowService workflows;
+  private final HeaderParser parser;
+  private final PublishService publisher;
+  private final EgressCheck egress;
 
-  WorkflowsResource(WorkflowService workflows) {
+  WorkflowsResource(WorkflowService workflows, HeaderParser parser, PublishService publisher, EgressCheck egress) {
     this.workflows = workflows;
+    this.parser = parser;
+    this.publisher = publisher;
+    this.egress = egress;
+  }
+
+  /**
+   * POST /v2/trigger/{workflowUrl}: starts a run without the SDK (Upstash's REST trigger). The body is
+   * the payload; publish headers apply to the run (retries, delay, flow control, labels...);
+   * {@code Upstash-Workflow-RunId} names the run (one is made up otherwise). Like the SDK's trigger, the
+   * run's failure function is the workflow's own unless {@code Upstash-Failure-Callback} says otherwise.
+   */
+  ApiResponse trigger(ApiRequest req) {
+    Destination dest = Destination.from(req, req.pathVar("destination"));
+    if (!dest.isUrl()) throw ApiException.badRequest("destination: must be the workflow's URL");
+    HeaderParser.url("destination", dest.value());
+    egress.url("destination", dest.value());
+    Map<String, List<String>> h = new LinkedHashMap<>();
+    String runId = null;
+    for (var e : dest.headers().entrySet()) {
+      String lower = e.getKey().toLowerCase(java.util.Locale.ROOT);
+      if (lower.equals("upstash-workflow-runid") && !e.getValue().isEmpty()) runId = e.getValue().get(0).trim();
+      if (!lower.startsWith("upstash-workflow-")) h.put(e.getKey(), e.getValue());
+    }
+    if (runId == null || runId.isEmpty()) runId = workflows.newRunId();
+    String url = dest.value();
+    h.put("Upstash-Workflow-RunId", List.of(runId));
+    h.put("Upstash-Workflow-Init", List.of("true"));
+    h.put("Upstash-Workflow-Url", List.of(url));
+    h.put("Upstash-Feature-Set", List.of("LazyFetch,InitialBody,WF_DetectTrigger,WF_TriggerOnConfig"));
+    h.put("Upstash-Forward-Upstash-Workflow-Sdk-Version", List.of("1"));
+    if (h.keySet().stream().noneMatch(k -> k.equalsIgnoreCase("upstash-failure-callback"))) {
+      h.put("Upstash-Failure-Callback", List.of(url));
+      h.put("Upstash-Failure-Callback-Forward-Upstash-Workflow-Is-Failure", List.of("true"));
+      h.put("Upstash-Failure-Callback-Forward-Upstash-Workflow-Failure-Callback", List.of("true"));
+      h.put("Upstash-Failure-Callback-Workflow-Runid", List.of(runId));
+      h.put("Upstash-Failure-Callback-Workflow-Init", List.of("false"));
+      h.put("Upstash-Failure-Callback-Workflow-Url", List.of(url));
+      h.put("Upstash-Failure-Callback-Workflow-Calltype", List.of("failureCall"));
+    }
+    MessageOptions options = parser.parse(h);
+    egress.options(options);
+    PublishOutcome out = publisher.publish(List.of(new PublishRequest(url, true, options, req.body(), req.callerIp(), null, null)))
+        .join().get(0);
+    if (out instanceof PublishOutcome.Rejected r) throw new ApiException(r.status(), r.error());
+    String id = runId;
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("workflowRunId", runId);
+    o.put("workflowCreatedAt", workflows.createdAt(runId).orElseThrow(() -> new ApiException(500, "run " + id + " not stored")));
+    return ApiResponse.ok(o);
   }
 
   /** GET /v2/workflows/runs/{runId}: the step list, or 404 once the run has ended. */

@@ -414,8 +414,13 @@ public final class WorkflowService {
     });
   }
 
+  /** The creation time of a run, if it exists. */
+  public Optional<Long> createdAt(String runId) {
+    return db.read(tx -> tx.workflows().find(runId).map(Workflows.Run::createdAt));
+  }
+
   /** A run id like the SDK's: {@code wfr_} and 21 URL-safe characters. */
-  private String newRunId() {
+  public String newRunId() {
     String chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
     StringBuilder sb = new StringBuilder("wfr_");
     for (int i = 0; i < 21; i++) sb.append(chars.charAt(random.nextInt(chars.length())));
