@@ -15,7 +15,7 @@ prepare_harness
 require_ports "$PORT" "$SINK_PORT"
 need_cmd curl curl
 OUT="$HERE/results/threads-$(date -u +%Y%m%dT%H%M%SZ)"; mkdir -p "$OUT"; DATA=$(mktemp -d /tmp/herald-threads-XXXXXX)
-echo "command: N=$N WARM=$WARM CONNS=$CONNS bench/threads.sh; HERALD_JAVA_OPTS=${HERALD_JAVA_OPTS:-<default>} HERALD_JAVA_OPTS_EXTRA=${HERALD_JAVA_OPTS_EXTRA:-}; load $(cut -d' ' -f1-3 /proc/loadavg); commit $(git -C "$ROOT" rev-parse --short HEAD)" > "$OUT/run.txt"
+echo "command: N=$N WARM=$WARM CONNS=$CONNS bench/threads.sh; HERALD_JAVA_OPTS=${HERALD_JAVA_OPTS:-<default>} HERALD_JAVA_OPTS_EXTRA=${HERALD_JAVA_OPTS_EXTRA:-} HERALD_AOT=${HERALD_AOT:-on}; load $(cut -d' ' -f1-3 /proc/loadavg); commit $(git -C "$ROOT" rev-parse --short HEAD)" > "$OUT/run.txt"
 "$HARNESS_DIR/build/sink" "$SINK_PORT" >/dev/null 2>&1 & SINK=$!
 "$ROOT/herald" dev --port "$PORT" --data "$DATA" > "$OUT/herald.log" 2>&1 & HERALD=$!
 cleanup() { kill "$HERALD" "$SINK" 2>/dev/null || true; wait "$HERALD" 2>/dev/null || true; rm -rf "$DATA"; }
@@ -48,6 +48,6 @@ hz=$(getconf CLK_TCK)
   join "$OUT/before.txt" "$OUT/after.txt" | awk -v n="$N" -v hz="$hz" '{d=$3-$2; if (d>0) {t+=d; r[$1]=d}} END {for (k in r) printf "| %s | %.3f | %.0f%% |\n", k, r[k]*1000/hz/n, 100*r[k]/t; printf "| **all** | **%.3f** | 100%% |\n", t*1000/hz/n}' | sort -t'|' -k3 -r
   echo
   echo "$ut0 $ut1" | awk -v n="$N" -v hz="$hz" '{printf "user %.3f + system (kernel) %.3f ms per delivered message\n\n", ($3-$1)*1000/hz/n, ($4-$2)*1000/hz/n}'
-  echo "$N delivered in $(echo "$t1 - $t0" | bc) s ($(echo "$N / ($t1 - $t0)" | bc) /s), duplicates ${dups:-?}; HERALD_JAVA_OPTS=${HERALD_JAVA_OPTS:-<default>} HERALD_JAVA_OPTS_EXTRA=${HERALD_JAVA_OPTS_EXTRA:-}"
+  echo "$N delivered in $(echo "$t1 - $t0" | bc) s ($(echo "$N / ($t1 - $t0)" | bc) /s), duplicates ${dups:-?}; HERALD_JAVA_OPTS=${HERALD_JAVA_OPTS:-<default>} HERALD_JAVA_OPTS_EXTRA=${HERALD_JAVA_OPTS_EXTRA:-} HERALD_AOT=${HERALD_AOT:-on}"
 } | tee "$OUT/summary.md"
 [ "${dups:-1}" = 0 ] || { echo "duplicates: $dups" >&2; exit 3; }

@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 
 /** The `herald` command: serve, dev, version. */
 @Command(name = "herald", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-    subcommands = {Main.Serve.class, Main.Dev.class, Main.VersionCmd.class, Main.Migrate.class},
+    subcommands = {Main.Serve.class, Main.Dev.class, Main.VersionCmd.class, Main.Migrate.class, Main.Train.class},
     description = "A self-hosted HTTP message queue and scheduler that speaks the QStash v2 API.")
 public final class Main implements Callable<Integer> {
   /** The QStash dev server's default user (spec 17.1), so QSTASH_DEV=true SDKs adopt `herald dev`. */
@@ -142,6 +142,20 @@ public final class Main implements Callable<Integer> {
 
     String mode() {
       return "dev";
+    }
+  }
+
+  @Command(name = "train", description = "Publish and deliver a few thousand messages on loopback in a throwaway store, then exit: "
+      + "run by the launcher under -XX:AOTCacheOutput to record the JVM's AOT cache (JDK 25+).")
+  static final class Train implements Callable<Integer> {
+    @Option(names = "--messages", defaultValue = "20000", description = "how many messages (default ${DEFAULT-VALUE})")
+    int messages;
+
+    public Integer call() throws Exception {
+      long t0 = System.nanoTime();
+      int delivered = Training.run(messages);
+      System.err.printf("herald: trained on %d messages in %.1f s%n", delivered, (System.nanoTime() - t0) / 1e9);
+      return delivered > 0 ? 0 : 1;
     }
   }
 
