@@ -23,6 +23,7 @@ OUT="$HERE/results/$STAMP"
 
 echo "== building Herald" >&2
 "$ROOT/herald" version >&2
+"$ROOT/herald" train >&2 || true # the JVM's AOT cache, before the harness starts Herald (no-op below JDK 25)
 echo "== preparing harness in $HARNESS_DIR" >&2
 need_cmd redis-server redis-server; need_cmd psql postgresql
 prepare_harness npm
