@@ -53,14 +53,18 @@ public final class Workflows {
       + "dlq_id, initial_body, response, invoker, settings";
 
   public Optional<Run> find(String runId) {
-    PreparedStatement ps = tx.prepare("SELECT " + RUN_COLUMNS + " FROM workflow_runs WHERE run_id = ?");
+    return one("SELECT " + RUN_COLUMNS + " FROM workflow_runs WHERE run_id = ?", runId, "reading workflow run ");
+  }
+
+  private Optional<Run> one(String sql, String runId, String what) {
+    PreparedStatement ps = tx.prepare(sql);
     try {
       ps.setString(1, runId);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? Optional.of(readRun(rs)) : Optional.empty();
       }
     } catch (SQLException e) {
-      throw new StoreException("reading workflow run " + runId, e);
+      throw new StoreException(what + runId, e);
     }
   }
 
@@ -69,15 +73,8 @@ public final class Workflows {
    * and the run's end are serialized across the nodes of a cluster, so none of them misses another.
    */
   public Optional<Run> lock(String runId) {
-    PreparedStatement ps = tx.prepare("SELECT " + RUN_COLUMNS + " FROM workflow_runs WHERE run_id = ?" + tx.dialect().forUpdate());
-    try {
-      ps.setString(1, runId);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.of(readRun(rs)) : Optional.empty();
-      }
-    } catch (SQLException e) {
-      throw new StoreException("locking workflow run " + runId, e);
-    }
+    return one("SELECT " + RUN_COLUMNS + " FROM workflow_runs WHERE run_id = ?" + tx.dialect().forUpdate(), runId,
+        "locking workflow run ");
   }
 
   /**
@@ -208,17 +205,8 @@ public final class Workflows {
 
   /** The ids of every message of the run, in publish order. */
   public List<String> messageIds(String runId) {
-    PreparedStatement ps = tx.prepare("SELECT message_id FROM workflow_messages WHERE run_id = ? ORDER BY id");
-    try {
-      ps.setString(1, runId);
-      List<String> out = new ArrayList<>();
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) out.add(rs.getString(1));
-      }
-      return out;
-    } catch (SQLException e) {
-      throw new StoreException("reading the message ids of workflow run " + runId, e);
-    }
+    return strings("SELECT message_id FROM workflow_messages WHERE run_id = ? ORDER BY id", runId,
+        "reading the message ids of workflow run " + runId);
   }
 
   /** Runs newest first, after the cursor (created_at, run_id) when given. */
@@ -370,8 +358,8 @@ public final class Workflows {
 
   /** Runs that ended before {@code cutoff} (retention), at most {@code limit}. */
   public List<String> endedBefore(long cutoff, int limit) {
-    PreparedStatement ps = tx.prepare("SELECT run_id FROM workflow_runs WHERE completed_at < ? ORDER BY completed_at LIMIT " + limit);
-    return ids(ps, cutoff, "selecting old workflow runs");
+    return strings("SELECT run_id FROM workflow_runs WHERE completed_at < ? ORDER BY completed_at LIMIT " + limit, cutoff,
+        "selecting old workflow runs");
   }
 
   /**
@@ -432,9 +420,11 @@ public final class Workflows {
     }
   }
 
-  private static List<String> ids(PreparedStatement ps, long arg, String what) {
+  /** The first column of every row of a one-parameter query. */
+  private List<String> strings(String sql, Object arg, String what) {
+    PreparedStatement ps = tx.prepare(sql);
     try {
-      ps.setLong(1, arg);
+      ps.setObject(1, arg);
       List<String> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) out.add(rs.getString(1));
