@@ -11,6 +11,7 @@ if ! "$ROOT/scripts/find-jdk.sh" >/dev/null 2>&1; then
   need_cmd __no_such_cmd__ openjdk-21-jdk-headless || true
 fi
 "$ROOT/herald" version >&2
+"$ROOT/herald" train >&2 || true # the JVM's AOT cache now, not inside the smoke's time bound (no-op below JDK 25)
 PORT=${PORT:-18382}; SINK_PORT=${SINK_PORT:-18083}
 require_ports "$PORT" "$SINK_PORT"
 exec timeout --signal=TERM --kill-after=20 120 node "$HERE/lib/smoke.js" --sut "$HERE/lib/sut.sh" \
