@@ -21,6 +21,7 @@ need_cmd psql postgresql-client
 BASE_PORT=${BASE_PORT:-18600}; PG_URL=${PG_URL:-postgresql://postgres@127.0.0.1:5432}; PG_DB=${PG_DB:-herald_bench_extra}
 TIMEOUT_S=${TIMEOUT_S:-540}
 VERSION="$("$ROOT/herald" version 2>/dev/null | tail -1)"   # builds the jar first if the sources changed
+"$ROOT/herald" train >&2 || true # the JVM's AOT cache, before nodes are started and measured (no-op below JDK 25)
 prepare_harness
 # pub.c keeps the payload in an 8 KiB buffer and the whole request in a 4 KiB one: with --payload-bytes
 # above about 3.7 KB it sends a truncated body padded with whatever memory follows the buffer. Build a

@@ -7,6 +7,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"; ROOT="$(cd "$HERE/.." && pwd)"
 . "$HERE/lib/harness.sh"
 "$ROOT/herald" version >&2
+"$ROOT/herald" train >&2 || true # the JVM's AOT cache, before Herald is started and measured (no-op below JDK 25)
 PORT=${PORT:-18384}; require_ports "$PORT"
 OUT="$HERE/results/footprint-$(date -u +%Y%m%dT%H%M%SZ)"; mkdir -p "$OUT"
 echo "command: N=${N:-1000000} bench/footprint.sh; HERALD_JAVA_OPTS=${HERALD_JAVA_OPTS:-<default>}; nproc=$(nproc) kernel=$(uname -r)" > "$OUT/run.txt"

@@ -10,6 +10,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"; ROOT="$(cd "$HERE/.." && p
 . "$HERE/lib/harness.sh"
 N=${N:-20000}; CONNS=${CONNS:-64}; PARALLELISM=${PARALLELISM:-200}; PORT=${PORT:-18381}; SINK_PORT=${SINK_PORT:-18082}
 "$ROOT/herald" version >&2
+"$ROOT/herald" train >&2 || true # the JVM's AOT cache, before Herald is started and measured (no-op below JDK 25)
 prepare_harness
 require_ports "$PORT" "$SINK_PORT"
 OUT="$HERE/results/ingest-$(date -u +%Y%m%dT%H%M%SZ)"; mkdir -p "$OUT"

@@ -11,6 +11,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"; ROOT="$(cd "$HERE/.." && p
 N=${N:-20000}; WARM=${WARM:-3000}; CONNS=${CONNS:-64}; PORT=${PORT:-18386}; SINK_PORT=${SINK_PORT:-18387}
 TOKEN=eyJVc2VySUQiOiJkZWZhdWx0VXNlciIsIlBhc3N3b3JkIjoiZGVmYXVsdFBhc3N3b3JkIn0=
 "$ROOT/herald" version >&2
+"$ROOT/herald" train >&2 || true # the JVM's AOT cache, before Herald is started and measured (no-op below JDK 25)
 prepare_harness
 require_ports "$PORT" "$SINK_PORT"
 need_cmd curl curl
