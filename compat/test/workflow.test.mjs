@@ -545,17 +545,9 @@ async function checkFailingRun(failFirst) {
   assert.equal(app.eventsFor(runId, "unreachable").length, 0);
 
   await waitForRunState(runId, "RUN_FAILED");
-  const { messages } = await waitFor(
-    async () => {
-      const page = await client.dlq.list({ filter: { workflowRunId: runId } });
-      return page.messages?.length > 0 ? page : undefined;
-    },
-    RUN_TIMEOUT_MS,
-    { intervalMs: API_POLL_MS, what: `a workflow DLQ entry for ${runId}` },
-  );
-  assert.equal(messages.length, 1);
-  assert.equal(messages[0].workflowRunId, runId);
-  assert.equal(messages[0].responseStatus, 500);
+  const entry = await waitForDlqEntry(runId); // exactly one entry
+  assert.equal(entry.workflowRunId, runId);
+  assert.equal(entry.responseStatus, 500);
   assert.equal(mine().length, 1, "the failure function ran once");
 }
 

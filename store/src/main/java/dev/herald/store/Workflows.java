@@ -94,17 +94,9 @@ public final class Workflows {
     }
     Filters.range(sql, args, "created_at", fromDate, toDate);
     Filters.labels(sql, args, label == null ? null : List.of(label));
-    sql.append(" ORDER BY created_at, run_id LIMIT ").append(limit);
-    List<String> out = new ArrayList<>();
-    try (PreparedStatement ps = tx.connection().prepareStatement(sql.toString())) {
-      for (int i = 0; i < args.size(); i++) ps.setObject(i + 1, args.get(i));
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) out.add(rs.getString(1));
-      }
-      return out;
-    } catch (SQLException e) {
-      throw new StoreException("selecting workflow runs to cancel", e);
-    }
+    sql.append(" ORDER BY created_at, run_id LIMIT ?"); // a parameter: the statement cache keeps one per filter set
+    args.add(limit);
+    return strings(sql.toString(), "selecting workflow runs to cancel", args.toArray());
   }
 
   /** Creates the run; false when a run with this id exists already (the trigger is then a duplicate). */
@@ -205,8 +197,8 @@ public final class Workflows {
 
   /** The ids of every message of the run, in publish order. */
   public List<String> messageIds(String runId) {
-    return strings("SELECT message_id FROM workflow_messages WHERE run_id = ? ORDER BY id", runId,
-        "reading the message ids of workflow run " + runId);
+    return strings("SELECT message_id FROM workflow_messages WHERE run_id = ? ORDER BY id",
+        "reading the message ids of workflow run " + runId, runId);
   }
 
   /** Runs newest first, after the cursor (created_at, run_id) when given. */
@@ -358,8 +350,8 @@ public final class Workflows {
 
   /** Runs that ended before {@code cutoff} (retention), at most {@code limit}. */
   public List<String> endedBefore(long cutoff, int limit) {
-    return strings("SELECT run_id FROM workflow_runs WHERE completed_at < ? ORDER BY completed_at LIMIT " + limit, cutoff,
-        "selecting old workflow runs");
+    return strings("SELECT run_id FROM workflow_runs WHERE completed_at < ? ORDER BY completed_at LIMIT " + limit,
+        "selecting old workflow runs", cutoff);
   }
 
   /**
@@ -368,21 +360,10 @@ public final class Workflows {
    * cancelled on its own, or the SDK stopped without ending the run).
    */
   public List<String> quietSince(long cutoff, int limit) {
-    PreparedStatement ps = tx.prepare("SELECT r.run_id FROM workflow_runs r WHERE r.state = '" + STARTED
+    return strings("SELECT r.run_id FROM workflow_runs r WHERE r.state = '" + STARTED
         + "' AND r.created_at < ? AND NOT EXISTS (SELECT 1 FROM workflow_waiters w WHERE w.run_id = r.run_id)"
         + " AND NOT EXISTS (SELECT 1 FROM workflow_messages m WHERE m.run_id = r.run_id AND m.created_at >= ?)"
-        + " ORDER BY r.created_at LIMIT " + limit);
-    try {
-      ps.setLong(1, cutoff);
-      ps.setLong(2, cutoff);
-      List<String> out = new ArrayList<>();
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) out.add(rs.getString(1));
-      }
-      return out;
-    } catch (SQLException e) {
-      throw new StoreException("selecting quiet workflow runs", e);
-    }
+        + " ORDER BY r.created_at LIMIT " + limit, "selecting quiet workflow runs", cutoff, cutoff);
   }
 
   /** Removes a run with its message list and kept events. */
@@ -420,11 +401,11 @@ public final class Workflows {
     }
   }
 
-  /** The first column of every row of a one-parameter query. */
-  private List<String> strings(String sql, Object arg, String what) {
+  /** The first column of every row of a query. */
+  private List<String> strings(String sql, String what, Object... args) {
     PreparedStatement ps = tx.prepare(sql);
     try {
-      ps.setObject(1, arg);
+      for (int i = 0; i < args.length; i++) ps.setObject(i + 1, args[i]);
       List<String> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) out.add(rs.getString(1));
