@@ -6,6 +6,7 @@ import dev.herald.core.message.Message;
 import dev.herald.core.retry.RetryDelayExpression;
 import dev.herald.store.Db;
 import dev.herald.store.Messages;
+import dev.herald.store.Tx;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -19,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -409,7 +411,12 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
 
   private void record(Message m, String lease, Outcome outcome, Transitions.Decision d, Instant now, int attempt) {
     // Relaxed: losing an outcome to a power cut means one more attempt (at-least-once), never a lost message.
-    db.writeRelaxed(tx -> outcomes.write(tx, m, lease, outcome, d, now)).whenComplete((w, err) -> {
+    // Lazy when nothing waits for it to commit (no queue slot, flow key, kept callback slot or workflow):
+    // it then shares the next commit instead of costing one of its own.
+    Function<Tx, Outcomes.Written> work = tx -> outcomes.write(tx, m, lease, outcome, d, now);
+    boolean gatesNothing = m.queueName() == null && m.flowControlKey() == null && m.sourceMessageId() == null
+        && m.workflow() == null;
+    (gatesNothing ? db.writeLazy(work) : db.writeRelaxed(work)).whenComplete((w, err) -> {
       if (err != null) {
         Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
         if (cause instanceof dev.herald.store.StoreUnavailableException && running) {

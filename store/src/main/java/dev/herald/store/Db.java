@@ -227,6 +227,14 @@ public final class Db implements AutoCloseable {
     return committer.submit(work, false);
   }
 
+  /**
+   * A relaxed write nothing waits for: it may wait a few milliseconds for other writes to share its
+   * commit ({@link GroupCommitter#LAZY_LINGER}). For outcomes that gate nothing (no queue slot, no flow key).
+   */
+  public <T> CompletableFuture<T> writeLazy(Function<Tx, T> work) {
+    return committer.submit(work, GroupCommitter.Durability.LAZY);
+  }
+
   /** Writes and waits (for background jobs and tests, never on a request thread that could batch). */
   public <T> T writeNow(Function<Tx, T> work) {
     try {
