@@ -73,7 +73,7 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
   private final Settings settings;
   private final DueIndex index;
   private final QueueGate queues = new QueueGate();
-  private final FlowGate flows = new FlowGate();
+  private final FlowGate flows;
   private final Semaphore permits;
   private final boolean shared;
   private final ReentrantLock lock = new ReentrantLock();
@@ -100,6 +100,7 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
     this.clock = clock;
     this.settings = settings;
     this.index = new DueIndex(settings.indexCapacity());
+    this.flows = new FlowGate(clock);
     this.permits = new Semaphore(settings.concurrency());
     this.shared = db.shared();
   }
@@ -157,7 +158,7 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
   public record QueueView(int parallelism, boolean paused) {}
 
   public FlowControlView flowControl() {
-    return new FlowControlView(flows, db, this::signal);
+    return new FlowControlView(flows, db, this::signal, clock);
   }
 
   private final String leasePrefix = "direct-" + UUID.randomUUID() + "-";

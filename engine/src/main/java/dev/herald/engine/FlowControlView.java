@@ -16,11 +16,13 @@ public final class FlowControlView {
   private final FlowGate gate;
   private final Db db;
   private final Runnable wake;
+  private final java.time.InstantSource clock;
 
-  FlowControlView(FlowGate gate, Db db, Runnable wake) {
+  FlowControlView(FlowGate gate, Db db, Runnable wake, java.time.InstantSource clock) {
     this.gate = gate;
     this.db = db;
     this.wake = wake;
+    this.clock = clock;
   }
 
   /**
@@ -76,6 +78,23 @@ public final class FlowControlView {
   private void control(Function<Tx, FlowKeys.Control> op) {
     gate.apply(db.write(op).join());
     wake.run();
+  }
+
+  /** Rows older than this are purged at most: every rate window (a week at most) that began before is over. */
+  static final java.time.Duration MIN_ROW_AGE = java.time.Duration.ofDays(8);
+  private static final int PURGE_BATCH = 1000;
+
+  /**
+   * Forgets keys nothing happened to for {@code idle} (spec UNSURE-46): this node's gate forgets them at once;
+   * on a shared store their rows go too once they are also older than {@link #MIN_ROW_AGE}. Paused, pinned or
+   * otherwise controlled keys stay. Returns true when a purge batch was full (more to do right away).
+   */
+  public boolean forgetIdle(java.time.Duration idle) {
+    long now = clock.millis();
+    gate.forgetIdle(now, idle.toMillis());
+    if (!db.shared()) return false; // rows exist only for controlled keys there
+    long before = now - Math.max(idle.toMillis(), MIN_ROW_AGE.toMillis());
+    return db.writeNow(tx -> tx.flowKeys().purgeIdle(before, PURGE_BATCH)) == PURGE_BATCH;
   }
 
   public int totalInFlight() {

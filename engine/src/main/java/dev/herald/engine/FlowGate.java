@@ -2,6 +2,7 @@ package dev.herald.engine;
 
 import dev.herald.store.FlowKeys;
 import dev.herald.store.Messages;
+import java.time.InstantSource;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -14,7 +15,8 @@ import java.util.Map;
  * Messages over a limit wait in the key's FIFO wait list, retries included. The latest limits seen
  * for a key apply. Pause and pins (spec 11.4) are the store's ({@link FlowKeys}): the gate follows the
  * key's stored control state ({@link #apply}), so every node of a cluster and a restarted node act alike.
- * Thread-safe (one monitor).
+ * A key nothing has happened to for a while is forgotten ({@link #forgetIdle}): keys are often per user
+ * or per tenant, and remembering each forever would grow without bound. Thread-safe (one monitor).
  */
 final class FlowGate {
   private static final class Key {
@@ -29,7 +31,14 @@ final class FlowGate {
     boolean pinnedRate;
     long version; // of the control state applied last (FlowKeys.Control)
     long rateResets;
+    long lastActive; // clock millis of its last message registered, started or ended
     final ArrayDeque<Messages.Due> waiting = new ArrayDeque<>();
+
+    /** Nothing in flight or waiting, never controlled (version 0), its rate window over. */
+    boolean idle(long now) {
+      return inFlight == 0 && waiting.isEmpty() && version == 0 && !paused
+          && (windowStart == Long.MIN_VALUE || now >= windowStart + periodMs);
+    }
 
     boolean mayStart(long now) {
       if (paused) return false;
@@ -59,7 +68,7 @@ final class FlowGate {
 
   /** Makes the key visible (GET /v2/flowControl/{key}) as soon as a message with it is accepted. */
   synchronized void register(Messages.Due d) {
-    key(d);
+    key(d).lastActive = clock.millis();
   }
 
   /**
@@ -92,10 +101,27 @@ final class FlowGate {
   }
 
   private final Map<String, Key> keys = new HashMap<>();
+  private final InstantSource clock;
+
+  FlowGate(InstantSource clock) {
+    this.clock = clock;
+  }
+
+  /**
+   * Forgets the keys idle ({@link Key#idle}) since before {@code now - idleMs}: GET /v2/flowControl no
+   * longer lists them, and the next message of one starts it afresh (a fresh key has the same state:
+   * nothing in flight, no window running). Returns how many.
+   */
+  synchronized int forgetIdle(long now, long idleMs) {
+    int before = keys.size();
+    keys.values().removeIf(k -> k.idle(now) && k.lastActive < now - idleMs);
+    return before - keys.size();
+  }
 
   /** True when {@code d} may start now (and counts it); false when it was put on the wait list. */
   synchronized boolean tryStart(Messages.Due d, long now) {
     Key k = key(d);
+    k.lastActive = now;
     if (k.waiting.isEmpty() && k.mayStart(now)) {
       k.start(now);
       return true;
@@ -107,7 +133,9 @@ final class FlowGate {
   /** An attempt of the key ended. */
   synchronized void ended(String key) {
     Key k = keys.get(key);
-    if (k != null && k.inFlight > 0) k.inFlight--;
+    if (k == null) return;
+    if (k.inFlight > 0) k.inFlight--;
+    k.lastActive = clock.millis();
   }
 
   /** Waiting messages that may start now (already counted as started). */

@@ -87,8 +87,10 @@ public final class App implements AutoCloseable {
           c.server().readTimeout(), c.limits().maxInflightBodyBytes()));
       // Shared store: leases of dead nodes expire on the database clock and are retried here.
       Loop reaperLoop = new Loop("lease-reaper", Duration.ofSeconds(5), () -> dispatcher.reapExpiredLeases() > 0);
-      List<Loop> loops = db.shared() ? List.of(maintenanceLoop, scheduleLoop, waitLoop, reaperLoop)
-          : List.of(maintenanceLoop, scheduleLoop, waitLoop);
+      Duration flowKeyIdle = c.retention().flowKeys();
+      Loop flowKeyLoop = new Loop("flow-keys", Duration.ofSeconds(60), () -> dispatcher.flowControl().forgetIdle(flowKeyIdle));
+      List<Loop> loops = db.shared() ? List.of(maintenanceLoop, scheduleLoop, waitLoop, flowKeyLoop, reaperLoop)
+          : List.of(maintenanceLoop, scheduleLoop, waitLoop, flowKeyLoop);
       App app = new App(db, dispatcher, http, loops, schedules);
       self[0] = app;
       http.start(c.server().host(), c.server().port());

@@ -30,7 +30,7 @@ public record Config(Server server, Store store, Auth auth, Limits limits, Deliv
   public record Delivery(int concurrency, Duration connectTimeout, Duration lookahead, int indexCapacity,
       Duration leaseMargin) {}
 
-  public record Retention(Duration dedupWindow, Duration dlq, Duration logs) {}
+  public record Retention(Duration dedupWindow, Duration dlq, Duration logs, Duration flowKeys) {}
 
   public record Egress(boolean allowPrivate, List<String> allow) {}
 }

@@ -127,7 +127,8 @@ public final class ConfigLoader {
         new Config.Delivery((int) range("delivery.concurrency", 1, 100_000), duration("delivery.connect-timeout"),
             duration("delivery.lookahead"), (int) range("delivery.index-capacity", 1000, 10_000_000),
             duration("delivery.lease-margin")),
-        new Config.Retention(duration("retention.dedup-window"), duration("retention.dlq"), duration("retention.logs")),
+        new Config.Retention(duration("retention.dedup-window"), duration("retention.dlq"), duration("retention.logs"),
+            duration("retention.flow-keys")),
         new Config.Egress(bool("egress.allow-private"), list("egress.allow")));
   }
 

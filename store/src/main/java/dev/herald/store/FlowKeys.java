@@ -109,6 +109,33 @@ public final class FlowKeys {
     }
   }
 
+  /** Makes the key's row if it has none, and notes that a message of it is being claimed at {@code now}. */
+  void touch(String key, long now) throws SQLException {
+    PreparedStatement ps = tx.prepare("INSERT INTO flow_keys (flow_key, window_start, started, last_used) VALUES (?, 0, 0, ?) "
+        + "ON CONFLICT (flow_key) DO UPDATE SET last_used = excluded.last_used");
+    ps.setString(1, key);
+    ps.setLong(2, now);
+    ps.executeUpdate();
+  }
+
+  /**
+   * Deletes up to {@code limit} rows of keys never controlled (version 0) and neither claimed nor in a rate
+   * window since {@code before}. Such a row holds nothing a fresh one would not, provided every rate window
+   * that began before {@code before} is over: callers pass a time more than the longest period (a week) ago.
+   */
+  public int purgeIdle(long before, int limit) {
+    PreparedStatement ps = tx.prepare("DELETE FROM flow_keys WHERE flow_key IN (SELECT flow_key FROM flow_keys "
+        + "WHERE version = 0 AND last_used < ? AND window_start < ? LIMIT ?)");
+    try {
+      ps.setLong(1, before);
+      ps.setLong(2, before);
+      ps.setInt(3, limit);
+      return ps.executeUpdate();
+    } catch (SQLException e) {
+      throw new StoreException("purging idle flow-control keys", e);
+    }
+  }
+
   /** Makes the key's row if it has none (no window yet, nothing controlled). */
   void ensure(String key) throws SQLException {
     PreparedStatement ps = tx.prepare(

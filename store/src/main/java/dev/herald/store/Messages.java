@@ -395,7 +395,7 @@ public final class Messages {
    */
   public boolean flowKeyAllows(Due d, long now) {
     try {
-      tx.flowKeys().ensure(d.flowKey());
+      tx.flowKeys().touch(d.flowKey(), now);
       PreparedStatement lock = tx.prepare(tx.dialect().lockFlowKeySql());
       lock.setString(1, d.flowKey());
       long windowStart;

@@ -449,6 +449,24 @@ abstract class StoreContract {
         .containsExactly(true, false);
   }
 
+  @Test
+  void rows_of_keys_idle_since_the_cut_and_never_controlled_are_purged() {
+    flowKeyAllows(new Messages.Due("msg_1", now(), null, false, "idle", 5, 0, 1)); // parallelism only: no window
+    flowKeyAllows(new Messages.Due("msg_2", now(), null, false, "windowed", 0, 3, 604_800)); // a week-long window
+    flowKeyAllows(new Messages.Due("msg_3", now(), null, false, "paused", 5, 0, 1));
+    db.writeNow(tx -> tx.flowKeys().setPaused("paused", false)); // controlled once: stays
+    clock.advance(java.time.Duration.ofDays(9));
+    flowKeyAllows(new Messages.Due("msg_4", now(), null, false, "recent", 5, 0, 1));
+    long cut = now() - java.time.Duration.ofDays(8).toMillis();
+
+    assertThat(db.<Integer>writeNow(tx -> tx.flowKeys().purgeIdle(cut, 10))).isEqualTo(2);
+    assertThat(db.<List<FlowKeys.Control>>read(tx -> tx.flowKeys().all())).extracting(FlowKeys.Control::key)
+        .containsExactly("paused", "recent");
+    // a purged key starts afresh at its next claim
+    assertThat(flowKeyAllows(new Messages.Due("msg_5", now(), null, false, "windowed", 0, 3, 604_800))).isTrue();
+    assertThat(db.<Integer>writeNow(tx -> tx.flowKeys().purgeIdle(cut, 10))).as("just used").isZero();
+  }
+
   private boolean flowKeyAllows(Messages.Due d) {
     return db.writeNow(tx -> tx.messages().flowKeyAllows(d, now()));
   }
