@@ -46,6 +46,8 @@ public final class Api {
         .open("GET,HEAD", "/readyz", req -> s.ready().getAsBoolean()
             ? ApiResponse.ok(Map.of("status", "ready"))
             : ApiResponse.error(503, "not ready"))
+        // qstash-py's client.readiness.check(): authenticated, and always 200 (the SDK raises on any other)
+        .add("GET", "/v2/readiness", req -> ApiResponse.ok(Map.of("ready", s.ready().getAsBoolean())))
         .add("POST,GET,PUT,PATCH,DELETE", "/v2/publish/{destination...}", publish::publish)
         .add("POST,GET,PUT,PATCH,DELETE", "/v2/enqueue/{queue}/{destination...}", publish::enqueue)
         .add("POST", "/v2/batch", batch::batch)

@@ -84,6 +84,14 @@ class KeysDedupAndHealthTest {
   }
 
   @Test
+  void the_sdk_readiness_check_needs_the_token_and_says_ready() {
+    assertThat(herald.send(herald.anonymous("/v2/readiness").GET()).statusCode()).isEqualTo(401);
+    HttpResponse<String> r = herald.get("/v2/readiness"); // qstash-py: client.readiness.check()
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(TestServer.json(r).get("ready").asBoolean()).isTrue();
+  }
+
+  @Test
   void fixed_path_segments_match_in_any_case_and_with_a_trailing_slash() {
     assertThat(herald.get("/v2/Keys").statusCode()).isEqualTo(200);
     assertThat(herald.get("/v2/keys/").statusCode()).isEqualTo(200);
