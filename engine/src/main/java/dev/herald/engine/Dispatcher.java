@@ -412,11 +412,11 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
 
   private void record(Message m, String lease, Outcome outcome, Transitions.Decision d, Instant now, int attempt) {
     // Relaxed: losing an outcome to a power cut means one more attempt (at-least-once), never a lost message.
-    // Lazy when nothing waits for it to commit (no queue slot, flow key, kept callback slot or workflow):
-    // it then shares the next commit instead of costing one of its own.
+    // Lazy when nothing waits for it to commit (no queue slot, flow key, kept callback slot, workflow, or
+    // callback the outcome creates): it then shares the next commit instead of costing one of its own.
     Function<Tx, Outcomes.Written> work = tx -> outcomes.write(tx, m, lease, outcome, d, now);
     boolean gatesNothing = m.queueName() == null && m.flowControlKey() == null && m.sourceMessageId() == null
-        && m.workflow() == null;
+        && m.workflow() == null && m.callback() == null && m.failureCallback() == null;
     (gatesNothing ? db.writeLazy(work) : db.writeRelaxed(work)).whenComplete((w, err) -> {
       if (err != null) {
         Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;

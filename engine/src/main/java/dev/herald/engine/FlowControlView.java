@@ -31,7 +31,20 @@ public final class FlowControlView {
    */
   public List<Key> all() {
     if (db.shared()) db.<List<FlowKeys.Control>>read(tx -> tx.flowKeys().all()).forEach(gate::apply);
+    for (String k : db.<List<String>>read(tx -> tx.messages().flowKeys())) revive(k);
     return gate.views().stream().map(FlowControlView::key).toList();
+  }
+
+  /**
+   * A key this node's gate forgot while it was idle ({@link #forgetIdle}), or never saw (another node took
+   * its messages), while unfinished messages of it wait in the store (delayed, retrying): known again, with
+   * the limits of the newest of them. True when the key is known now.
+   */
+  private boolean revive(String key) {
+    if (gate.exists(key)) return true;
+    Optional<dev.herald.store.Messages.Due> newest = db.read(tx -> tx.messages().newestWithFlowKey(key));
+    newest.ifPresent(gate::register);
+    return newest.isPresent();
   }
 
   /**
@@ -39,6 +52,7 @@ public final class FlowControlView {
    * node may have paused or pinned it less than a dispatcher pass ago); null for an unknown key.
    */
   public Key get(String key) {
+    revive(key);
     if (db.shared() || !gate.exists(key)) {
       db.<Optional<FlowKeys.Control>>read(tx -> tx.flowKeys().find(key)).ifPresent(gate::apply);
     }
@@ -46,9 +60,12 @@ public final class FlowControlView {
     return v == null ? null : key(v);
   }
 
-  /** Whether the key is known: to this node's gate, or to the store (another node's key, a controlled one). */
+  /**
+   * Whether the key is known: to this node's gate, by an unfinished message of it, or to the store's
+   * {@code flow_keys} (another node's key, a controlled one).
+   */
   public boolean exists(String key) {
-    return gate.exists(key) || db.<Optional<FlowKeys.Control>>read(tx -> tx.flowKeys().find(key)).isPresent();
+    return revive(key) || db.<Optional<FlowKeys.Control>>read(tx -> tx.flowKeys().find(key)).isPresent();
   }
 
   /** Pauses or resumes the key on every node: stored first (the claim checks it), then applied here. */
@@ -57,6 +74,7 @@ public final class FlowControlView {
   }
 
   public void pin(String key, Integer parallelism, Integer rate, Long periodSeconds) {
+    revive(key); // a rate pinned without a period keeps the key's current period: know it first
     FlowGate.View now = gate.view(key);
     long currentPeriod = now == null ? 1 : now.periodSeconds();
     control(tx -> tx.flowKeys().pin(key, parallelism, rate, periodSeconds, currentPeriod));

@@ -124,12 +124,13 @@ public final class FlowKeys {
    * that began before {@code before} is over: callers pass a time more than the longest period (a week) ago.
    */
   public int purgeIdle(long before, int limit) {
-    PreparedStatement ps = tx.prepare("DELETE FROM flow_keys WHERE flow_key IN (SELECT flow_key FROM flow_keys "
-        + "WHERE version = 0 AND last_used < ? AND window_start < ? LIMIT ?)");
+    // The outer WHERE repeats the test: PostgreSQL re-checks it (not the subquery) against a row that a
+    // concurrent control operation or claim changed while the DELETE waited for its lock.
+    PreparedStatement ps = tx.prepare("DELETE FROM flow_keys WHERE version = 0 AND last_used < ? AND window_start < ? "
+        + "AND flow_key IN (SELECT flow_key FROM flow_keys WHERE version = 0 AND last_used < ? AND window_start < ? LIMIT ?)");
     try {
-      ps.setLong(1, before);
-      ps.setLong(2, before);
-      ps.setInt(3, limit);
+      for (int i = 1; i <= 4; i++) ps.setLong(i, before);
+      ps.setInt(5, limit);
       return ps.executeUpdate();
     } catch (SQLException e) {
       throw new StoreException("purging idle flow-control keys", e);

@@ -130,13 +130,18 @@ public final class GroupCommitter implements AutoCloseable {
   }
 
   /** A batch of lazy writes only: wait (up to the linger) until other work joins it or it is full. */
-  private void linger(List<Op<?>> batch) throws InterruptedException {
+  private void linger(List<Op<?>> batch) {
     long deadline = System.nanoTime() + lazyLingerNanos;
     boolean onlyLazy = batch.stream().allMatch(Op::lazy);
     while (running && onlyLazy && batch.size() < MAX_BATCH) {
       long left = deadline - System.nanoTime();
       if (left <= 0) return;
-      Op<?> next = queue.poll(Math.min(left, LINGER_SLICE_NANOS), TimeUnit.NANOSECONDS);
+      Op<?> next;
+      try {
+        next = queue.poll(Math.min(left, LINGER_SLICE_NANOS), TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        return; // commit what the batch holds now
+      }
       if (next == null) continue;
       int from = batch.size();
       batch.add(next);

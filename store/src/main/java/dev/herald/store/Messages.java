@@ -444,6 +444,34 @@ public final class Messages {
     }
   }
 
+  /**
+   * The flow-control limits of the newest unfinished message of {@code key} (the limits that apply, spec
+   * 11.1), as a Due of that message; empty when no unfinished message has the key.
+   */
+  public Optional<Due> newestWithFlowKey(String key) {
+    PreparedStatement ps = tx.prepare("SELECT " + DUE_COLUMNS + " FROM messages WHERE flow_key = ? ORDER BY seq DESC LIMIT 1");
+    try {
+      ps.setString(1, key);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(readDue(rs)) : Optional.empty();
+      }
+    } catch (SQLException e) {
+      throw new StoreException("reading messages of flow-control key " + key, e);
+    }
+  }
+
+  /** The flow-control keys of unfinished messages. */
+  public List<String> flowKeys() {
+    PreparedStatement ps = tx.prepare("SELECT DISTINCT flow_key FROM messages WHERE flow_key IS NOT NULL");
+    List<String> out = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) out.add(rs.getString(1));
+      return out;
+    } catch (SQLException e) {
+      throw new StoreException("listing flow-control keys of messages", e);
+    }
+  }
+
   /** Messages of a queue not finished yet (its lag). */
   public long countInQueue(String queue) {
     PreparedStatement ps = tx.prepare("SELECT count(*) FROM messages WHERE queue_name = ?");

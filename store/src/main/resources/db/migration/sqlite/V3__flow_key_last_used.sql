@@ -1,3 +1,7 @@
 -- When a message of the key was last claimed (epoch ms; 0: never). Rows of keys nobody controlled and
 -- nobody used for a long time are deleted (FlowKeys.purgeIdle): keys are often per user or tenant.
 ALTER TABLE flow_keys ADD COLUMN last_used BIGINT NOT NULL DEFAULT 0;
+
+-- The unfinished messages of a flow-control key, newest last: a key a node forgot while idle comes back
+-- with its newest message's limits when it is read or controlled (Messages.newestWithFlowKey).
+CREATE INDEX messages_flow ON messages (flow_key, seq) WHERE flow_key IS NOT NULL;
