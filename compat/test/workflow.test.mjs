@@ -582,6 +582,22 @@ test("client.cancel stops a sleeping run: the step after the sleep never runs", 
   await waitForRunState(sentinelId, "RUN_SUCCESS");
 });
 
+test("client.cancel with a filter cancels the matching runs only (several labels, URL prefix, host)", { timeout: TEST_TIMEOUT_MS }, async () => {
+  const tag = unique("lbl");
+  const a = await trigger("/wf/sleepy", { sleep: 30 }, { label: `${tag}-a` });
+  const b = await trigger("/wf/sleepy", { sleep: 30 }, { label: `${tag}-b` });
+  const c = await trigger("/wf/sleepy", { sleep: 30 }, { label: `${tag}-c` });
+  const host = new URL(app.url("/")).hostname;
+
+  const cancelled = await client.cancel({
+    filter: { label: [`${tag}-a`, `${tag}-b`, `${tag}-none`], workflowUrlStartingWith: app.url("/wf/"), host },
+  });
+  assert.deepEqual(cancelled, { cancelled: 2 });
+  await waitForRunState(a, "RUN_CANCELED");
+  await waitForRunState(b, "RUN_CANCELED");
+  assert.deepEqual(await client.cancel({ ids: c }), { cancelled: 1 }, "the third one was still running");
+});
+
 test("context.cancel() ends the run as RUN_CANCELED", { timeout: TEST_TIMEOUT_MS }, async () => {
   const runId = await trigger("/wf/self-cancel", {});
 

@@ -133,13 +133,60 @@ public final class WorkflowService {
   }
 
   /** Filters of bulk cancel (DELETE /v2/workflows/runs); empty ids and null filters match everything. */
-  public record CancelFilter(List<String> runIds, String url, boolean urlExact, Long fromDate, Long toDate, String label,
-      int count) {}
+  /**
+   * Which running runs a bulk cancel ends (spec 13.1): by ids, else by the store's filters plus the
+   * workflow URL's host and path and the run's flow-control key (any of the values of each), at most
+   * {@code count}.
+   */
+  public record CancelFilter(List<String> runIds, Workflows.RunFilter runs, List<String> hosts, List<String> paths,
+      List<String> flowKeys, int count) {
+    public CancelFilter {
+      runIds = runIds == null ? List.of() : List.copyOf(runIds);
+      hosts = hosts == null ? List.of() : List.copyOf(hosts);
+      paths = paths == null ? List.of() : List.copyOf(paths);
+      flowKeys = flowKeys == null ? List.of() : List.copyOf(flowKeys);
+    }
+
+    boolean matches(Workflows.Run r) {
+      if (hosts.isEmpty() && paths.isEmpty() && flowKeys.isEmpty()) return true;
+      java.net.URI u;
+      try {
+        u = java.net.URI.create(r.url());
+      } catch (IllegalArgumentException e) {
+        return false;
+      }
+      String path = u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath();
+      String flowKey = flowKeys.isEmpty() ? null : WorkflowRuns.RunSettings.read(r).flowKey();
+      return (hosts.isEmpty() || hosts.stream().anyMatch(h -> h.equalsIgnoreCase(u.getHost())))
+          && (paths.isEmpty() || paths.contains(path))
+          && (flowKeys.isEmpty() || (flowKey != null && flowKeys.contains(flowKey))); // List.copyOf: no contains(null)
+    }
+  }
+
+  private static final int CANCEL_PAGE = 500;
 
   /** Cancels running runs matching the filter; returns how many. */
   public int cancel(CancelFilter f) {
-    List<String> ids = f.runIds() != null && !f.runIds().isEmpty() ? f.runIds()
-        : db.read(tx -> tx.workflows().runningIds(f.url(), f.urlExact(), f.fromDate(), f.toDate(), f.label(), f.count()));
+    if (!f.runIds().isEmpty()) {
+      int n = 0;
+      for (String id : f.runIds()) {
+        if (end(id, true, null) == Ended.ENDED) n++;
+      }
+      return n;
+    }
+    // Host, path and flow-control key are checked here, so read pages until count runs matched.
+    List<String> ids = new ArrayList<>();
+    Workflows.Run last = null;
+    while (ids.size() < f.count()) {
+      Workflows.Run after = last;
+      List<Workflows.Run> page = db.read(tx -> tx.workflows().running(f.runs(), after == null ? null : after.createdAt(),
+          after == null ? null : after.runId(), CANCEL_PAGE));
+      for (Workflows.Run r : page) {
+        if (ids.size() < f.count() && f.matches(r)) ids.add(r.runId());
+      }
+      if (page.size() < CANCEL_PAGE) break;
+      last = page.get(page.size() - 1);
+    }
     int n = 0;
     for (String id : ids) {
       if (end(id, true, null) == Ended.ENDED) n++;

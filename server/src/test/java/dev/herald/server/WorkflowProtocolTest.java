@@ -250,6 +250,42 @@ class WorkflowProtocolTest {
   }
 
   @Test
+  void bulk_cancel_takes_every_filter_of_the_sdk_with_several_values_each() {
+    triggerWith("wfr_f1", "/wf/a", Map.of("Upstash-Label", "blue", "Upstash-Flow-Control-Key", "fk1",
+        "Upstash-Flow-Control-Value", "parallelism=5"));
+    triggerWith("wfr_f2", "/wf/b", Map.of("Upstash-Label", "green"));
+    triggerWith("wfr_f3", "/wf/b", Map.of("Upstash-Label", "red"));
+    triggerWith("wfr_f4", "/wf/c", Map.of());
+
+    assertThat(cancelled("flowControlKey=fk1&flowControlKey=other")).isEqualTo(1); // wfr_f1
+    assertThat(cancelled("path=/wf/b&label=green&label=nope")).isEqualTo(1); // wfr_f2
+    assertThat(cancelled("workflowUrl=" + sink.url("/wf/c") + "&workflowUrl=" + sink.url("/wf/b")
+        + "&workflowUrlExactMatch=true&host=elsewhere.example")).as("no run on that host").isZero();
+    assertThat(cancelled("host=127.0.0.1&callerIp=127.0.0.1&callerIp=10.0.0.1&count=1")).as("the oldest one").isEqualTo(1);
+    assertThat(state("wfr_f3")).isEqualTo("RUN_CANCELED");
+    assertThat(state("wfr_f4")).isEqualTo("RUN_STARTED");
+    assertThat(state("wfr_f1")).isEqualTo("RUN_CANCELED");
+  }
+
+  private int cancelled(String query) {
+    HttpResponse<String> r = herald.delete("/v2/workflows/runs?" + query);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return TestServer.json(r).get("cancelled").asInt();
+  }
+
+  private String state(String runId) {
+    return TestServer.json(herald.get("/v2/workflows/logs?workflowRunId=" + runId)).get("runs").get(0).get("workflowState")
+        .asString();
+  }
+
+  private void triggerWith(String runId, String path, Map<String, String> extra) {
+    Map<String, String> h = triggerHeaders(runId, path);
+    h.putAll(extra);
+    HttpResponse<String> r = herald.post("/v2/batch", batch(item(path, h, "{}")));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+  }
+
+  @Test
   void a_notified_wait_publishes_its_step_with_the_event_data_and_a_notify_for_a_run_waits_for_its_wait() {
     trigger("wfr_w", "/wf", "{}");
     sink.awaitRequests("/wf", 1, WAIT);

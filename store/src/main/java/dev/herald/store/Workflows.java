@@ -78,25 +78,59 @@ public final class Workflows {
   }
 
   /**
-   * Ids of running runs for bulk cancel: created in the range, with the label, and whose URL is
-   * {@code url} ({@code exact}) or starts with it; oldest first, at most {@code limit}.
+   * What bulk cancel selects running runs by (spec 13.1): any of the URLs (equal to one, or starting with
+   * one when not {@code urlExact}), created in the range, with any of the labels, from any of the caller
+   * IPs. Empty lists do not filter.
    */
-  public List<String> runningIds(String url, boolean exact, Long fromDate, Long toDate, String label, int limit) {
-    StringBuilder sql = new StringBuilder("SELECT run_id FROM workflow_runs WHERE state = '" + STARTED + "'");
-    List<Object> args = new ArrayList<>();
-    if (url != null && exact) {
-      sql.append(" AND url = ?");
-      args.add(url);
-    } else if (url != null) {
-      sql.append(" AND substr(url, 1, ?) = ?"); // a prefix without LIKE's wildcards and case rules
-      args.add(url.length());
-      args.add(url);
+  public record RunFilter(List<String> urls, boolean urlExact, Long fromDate, Long toDate, List<String> labels,
+      List<String> callerIps) {
+    public RunFilter {
+      urls = urls == null ? List.of() : List.copyOf(urls);
+      labels = labels == null ? List.of() : List.copyOf(labels);
+      callerIps = callerIps == null ? List.of() : List.copyOf(callerIps);
     }
-    Filters.range(sql, args, "created_at", fromDate, toDate);
-    Filters.labels(sql, args, label == null ? null : List.of(label));
+  }
+
+  /**
+   * Running runs matching {@code f}, oldest first, after the run ({@code afterCreated}, {@code afterId}) in
+   * that order (null: from the start), at most {@code limit}: the pages of a bulk cancel.
+   */
+  public List<Run> running(RunFilter f, Long afterCreated, String afterId, int limit) {
+    StringBuilder sql = new StringBuilder("SELECT " + RUN_COLUMNS + " FROM workflow_runs WHERE state = '" + STARTED + "'");
+    List<Object> args = new ArrayList<>();
+    if (f.urlExact()) {
+      Filters.anyOf(sql, args, "url", f.urls());
+    } else if (!f.urls().isEmpty()) {
+      sql.append(" AND (");
+      for (int i = 0; i < f.urls().size(); i++) {
+        sql.append(i == 0 ? "" : " OR ").append("substr(url, 1, ?) = ?"); // a prefix without LIKE's wildcards and case rules
+        args.add(f.urls().get(i).length());
+        args.add(f.urls().get(i));
+      }
+      sql.append(')');
+    }
+    Filters.range(sql, args, "created_at", f.fromDate(), f.toDate());
+    Filters.labels(sql, args, f.labels());
+    Filters.anyOf(sql, args, "caller_ip", f.callerIps());
+    if (afterCreated != null) {
+      sql.append(" AND (created_at > ? OR (created_at = ? AND run_id > ?))");
+      args.add(afterCreated);
+      args.add(afterCreated);
+      args.add(afterId);
+    }
     sql.append(" ORDER BY created_at, run_id LIMIT ?"); // a parameter: the statement cache keeps one per filter set
     args.add(limit);
-    return strings(sql.toString(), "selecting workflow runs to cancel", args.toArray());
+    PreparedStatement ps = tx.prepare(sql.toString());
+    try {
+      for (int i = 0; i < args.size(); i++) ps.setObject(i + 1, args.get(i));
+      List<Run> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) out.add(readRun(rs));
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StoreException("selecting workflow runs to cancel", e);
+    }
   }
 
   /** Creates the run; false when a run with this id exists already (the trigger is then a duplicate). */

@@ -467,6 +467,12 @@ abstract class StoreContract {
     assertThat(db.<Integer>writeNow(tx -> tx.flowKeys().purgeIdle(cut, 10))).as("just used").isZero();
   }
 
+  private List<String> running(List<String> urls, boolean exact, List<String> labels, Long afterCreated, String afterId) {
+    Workflows.RunFilter f = new Workflows.RunFilter(urls, exact, null, null, labels, List.of());
+    return db.<List<Workflows.Run>>read(tx -> tx.workflows().running(f, afterCreated, afterId, 10)).stream()
+        .map(Workflows.Run::runId).toList();
+  }
+
   private boolean flowKeyAllows(Messages.Due d) {
     return db.writeNow(tx -> tx.messages().flowKeyAllows(d, now()));
   }
@@ -593,12 +599,13 @@ abstract class StoreContract {
       return null;
     });
     assertThat(db.<List<String>>read(tx -> tx.workflows().quietSince(now() + 31, 10))).containsExactly("wfr_c");
-    assertThat(db.<List<String>>read(tx -> tx.workflows().runningIds("https://example.com/", false, null, null, "l1", 10)))
-        .containsExactly("wfr_b", "wfr_c");
-    assertThat(db.<List<String>>read(tx -> tx.workflows().runningIds("https://example.com/w", true, null, null, null, 10)))
-        .as("exact match").isEmpty();
-    assertThat(db.<List<String>>read(tx -> tx.workflows().runningIds("https://example.com/%", false, null, null, null, 10)))
-        .as("no wildcards").isEmpty();
+    assertThat(running(List.of("https://example.com/"), false, List.of("l1"), null, null)).containsExactly("wfr_b", "wfr_c");
+    assertThat(running(List.of("https://example.com/"), false, List.of("l1"), now() + 10, "wfr_b")).as("the next page")
+        .containsExactly("wfr_c");
+    assertThat(running(List.of("https://example.com/w"), true, List.of(), null, null)).as("exact match").isEmpty();
+    assertThat(running(List.of("https://example.com/%"), false, List.of(), null, null)).as("no wildcards").isEmpty();
+    assertThat(running(List.of("https://nowhere/", "https://example.com/"), false, List.of("nope", "l1"), null, null))
+        .as("any of the values").containsExactly("wfr_b", "wfr_c");
     assertThat(db.<Optional<Workflows.Run>>read(tx -> tx.workflows().find("wfr_a"))).isEmpty();
     assertThat(db.<Optional<Workflows.Run>>read(tx -> tx.workflows().find("wfr_b"))).as("still running").isPresent();
   }
