@@ -187,9 +187,9 @@ final class WorkflowsResource {
   /** GET /v2/workflows/logs and /v2/workflows/events: runs newest first (spec 13.11). */
   ApiResponse logs(ApiRequest req) {
     String state = req.queryFirst("state");
-    Workflows.Filter f = new Workflows.Filter(req.queryFirst("workflowRunId"), req.queryFirst("workflowUrl"),
+    Workflows.Filter f = new Workflows.Filter(req.queryFirst("workflowRunId"), Queries.list(req, "workflowUrl"),
         state == null || state.isBlank() ? null : state, Queries.millis(req, "fromDate"), Queries.millis(req, "toDate"),
-        req.queryFirst("label"), Queries.millis(req, "workflowCreatedAt"));
+        Queries.list(req, "label"), Queries.millis(req, "workflowCreatedAt"), Queries.list(req, "callerIp"));
     WorkflowService.RunPage page = workflows.logs(f, req.queryFirst("cursor"), Queries.count(req, 10, MAX_LOG_COUNT));
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("cursor", page.cursor() == null ? "" : page.cursor());

@@ -47,7 +47,20 @@ public final class Workflows {
       byte[] step) {}
 
   /** Filters of the run log (GET /v2/workflows/logs); null = no filter. */
-  public record Filter(String runId, String url, String state, Long fromDate, Long toDate, String label, Long createdAt) {}
+  /** The workflow log's filters (GET /v2/workflows/logs); several URLs, labels or caller IPs match any of them. */
+  public record Filter(String runId, List<String> urls, String state, Long fromDate, Long toDate, List<String> labels,
+      Long createdAt, List<String> callerIps) {
+    public Filter {
+      urls = urls == null ? List.of() : List.copyOf(urls);
+      labels = labels == null ? List.of() : List.copyOf(labels);
+      callerIps = callerIps == null ? List.of() : List.copyOf(callerIps);
+    }
+
+    public Filter(String runId, String url, String state, Long fromDate, Long toDate, String label, Long createdAt) {
+      this(runId, url == null ? List.of() : List.of(url), state, fromDate, toDate, label == null ? List.of() : List.of(label),
+          createdAt, List.of());
+    }
+  }
 
   private static final String RUN_COLUMNS = "run_id, url, state, created_at, completed_at, trigger_id, caller_ip, labels, "
       + "dlq_id, initial_body, response, invoker, settings";
@@ -243,10 +256,7 @@ public final class Workflows {
       sql.append(" AND run_id = ?");
       args.add(f.runId());
     }
-    if (f.url() != null) {
-      sql.append(" AND url = ?");
-      args.add(f.url());
-    }
+    Filters.anyOf(sql, args, "url", f.urls());
     if (f.state() != null) {
       sql.append(" AND state = ?");
       args.add(f.state());
@@ -256,7 +266,8 @@ public final class Workflows {
       sql.append(" AND created_at = ?");
       args.add(f.createdAt());
     }
-    Filters.labels(sql, args, f.label() == null ? null : List.of(f.label()));
+    Filters.labels(sql, args, f.labels());
+    Filters.anyOf(sql, args, "caller_ip", f.callerIps());
     if (beforeCreatedAt != null) {
       sql.append(" AND (created_at < ? OR (created_at = ? AND run_id < ?))");
       args.add(beforeCreatedAt);

@@ -589,6 +589,12 @@ abstract class StoreContract {
     var failed = new Workflows.Filter(null, null, Workflows.FAILED, null, null, "l1", null);
     assertThat(db.<List<Workflows.Run>>read(tx -> tx.workflows().list(failed, null, null, 10)))
         .extracting(Workflows.Run::dlqId).containsExactly("dlq_1");
+    var anyOf = new Workflows.Filter(null, List.of("https://nowhere/", "https://example.com/wf"), null, null, null,
+        List.of("nope", "l1"), null, List.of("10.0.0.1", "127.0.0.1"));
+    assertThat(db.<List<Workflows.Run>>read(tx -> tx.workflows().list(anyOf, null, null, 10))).as("any of several values")
+        .extracting(Workflows.Run::runId).containsExactly("wfr_c", "wfr_b", "wfr_a");
+    var otherIp = new Workflows.Filter(null, List.of(), null, null, null, List.of(), null, List.of("10.0.0.1"));
+    assertThat(db.<List<Workflows.Run>>read(tx -> tx.workflows().list(otherIp, null, null, 10))).isEmpty();
 
     assertThat(db.<List<String>>read(tx -> tx.workflows().endedBefore(now() + 31, 10))).containsExactly("wfr_a");
     assertThat(db.<List<String>>read(tx -> tx.workflows().quietSince(now() + 31, 10))).as("nothing added to them: quiet")
