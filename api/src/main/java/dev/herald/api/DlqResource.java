@@ -24,7 +24,7 @@ import tools.jackson.databind.JsonNode;
 final class DlqResource {
   private static final Set<String> FILTERS = Set.of("dlqIds", "messageId", "messageIds", "url", "topicName", "scheduleId",
       "queueName", "label", "flowControlKey", "callerIp", "callerIP", "responseStatus", "fromDate", "toDate", "api", "source",
-      "workflowRunId", "workflowUrl");
+      "workflowRunId", "workflowUrl", "workflowCreatedAt", "failureFunctionState");
   private static final Set<String> BULK = union(FILTERS, Set.of("count", "cursor", "qstash_token"));
   private static final Set<String> LIST = union(BULK, Set.of("order"));
 
@@ -154,7 +154,7 @@ final class DlqResource {
     Dlq.Filter f = filter(req, false);
     return new Dlq.Filter(f.dlqIds(), f.messageIds(), f.urls(), f.topicNames(), f.queueNames(), f.scheduleIds(), f.labels(),
         f.flowControlKeys(), f.responseStatuses(), f.callerIps(), f.fromDate(), f.toDate(), f.latestFirst(),
-        f.workflowRunIds(), true);
+        f.workflowRunIds(), true, f.workflowCreatedAt(), f.failureStates());
   }
 
   private static ApiResponse runs(List<WorkflowService.RunRef> refs, String cursor) {
@@ -191,7 +191,8 @@ final class DlqResource {
         req.queryList("topicName"), req.queryList("queueName"), req.queryList("scheduleId"), req.queryList("label"),
         req.queryList("flowControlKey"), Queries.ints(req, "responseStatus"), Queries.list(req, "callerIp", "callerIP"),
         Queries.millis(req, "fromDate"), Queries.millis(req, "toDate"), latestFirst, req.queryList("workflowRunId"),
-        "workflow".equalsIgnoreCase(req.queryFirst("source")));
+        "workflow".equalsIgnoreCase(req.queryFirst("source")), Queries.millis(req, "workflowCreatedAt"),
+        req.queryList("failureFunctionState"));
   }
 
   private static List<String> legacyIds(byte[] body) {

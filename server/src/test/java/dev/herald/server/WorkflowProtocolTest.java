@@ -165,6 +165,13 @@ class WorkflowProtocolTest {
     assertThat(entry.at("/failureCallbackInfo/responseBody").asString()).isEqualTo("not now");
     assertThat(TestServer.json(herald.get("/v2/dlq")).get("messages")).as("the failing failure call is no entry of its own")
         .hasSize(1);
+    // the SDK's workflow DLQ filters: the failure function's state and the run's creation time
+    assertThat(dlqCount("failureFunctionState=CALLBACK_FAIL&failureFunctionState=CALLBACK_CANCELED")).isEqualTo(1);
+    assertThat(dlqCount("failureFunctionState=CALLBACK_SUCCESS")).isZero();
+    assertThat(dlqCount("workflowCreatedAt=" + clock.millis())).isEqualTo(1);
+    assertThat(dlqCount("workflowCreatedAt=" + (clock.millis() - 1))).isZero();
+    assertThat(herald.delete("/v2/workflows/dlq?failureFunctionState=CALLBACK_SUCCESS").statusCode())
+        .as("a known filter on the bulk endpoints").isEqualTo(200);
 
     String dlqId = entry.get("dlqId").asString();
     assertThat(herald.post("/v2/workflows/dlq/callback/" + dlqId, "").statusCode()).isEqualTo(200);
@@ -265,6 +272,12 @@ class WorkflowProtocolTest {
     assertThat(state("wfr_f3")).isEqualTo("RUN_CANCELED");
     assertThat(state("wfr_f4")).isEqualTo("RUN_STARTED");
     assertThat(state("wfr_f1")).isEqualTo("RUN_CANCELED");
+  }
+
+  private int dlqCount(String query) {
+    HttpResponse<String> r = herald.get("/v2/dlq?source=workflow&" + query);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return TestServer.json(r).get("messages").size();
   }
 
   private int cancelled(String query) {

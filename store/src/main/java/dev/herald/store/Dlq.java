@@ -30,14 +30,22 @@ public final class Dlq {
   public record Filter(List<String> dlqIds, List<String> messageIds, List<String> urls, List<String> topicNames,
       List<String> queueNames, List<String> scheduleIds, List<String> labels, List<String> flowControlKeys,
       List<Integer> responseStatuses, List<String> callerIps, Long fromDate, Long toDate, boolean latestFirst,
-      List<String> workflowRunIds, boolean workflowsOnly) {
+      List<String> workflowRunIds, boolean workflowsOnly, Long workflowCreatedAt, List<String> failureStates) {
     public static final Filter ALL = new Filter(null, null, null, null, null, null, null, null, null, null, null, null, false);
+
+    public Filter(List<String> dlqIds, List<String> messageIds, List<String> urls, List<String> topicNames,
+        List<String> queueNames, List<String> scheduleIds, List<String> labels, List<String> flowControlKeys,
+        List<Integer> responseStatuses, List<String> callerIps, Long fromDate, Long toDate, boolean latestFirst,
+        List<String> workflowRunIds, boolean workflowsOnly) {
+      this(dlqIds, messageIds, urls, topicNames, queueNames, scheduleIds, labels, flowControlKeys, responseStatuses,
+          callerIps, fromDate, toDate, latestFirst, workflowRunIds, workflowsOnly, null, null);
+    }
 
     public Filter(List<String> dlqIds, List<String> messageIds, List<String> urls, List<String> topicNames,
         List<String> queueNames, List<String> scheduleIds, List<String> labels, List<String> flowControlKeys,
         List<Integer> responseStatuses, List<String> callerIps, Long fromDate, Long toDate, boolean latestFirst) {
       this(dlqIds, messageIds, urls, topicNames, queueNames, scheduleIds, labels, flowControlKeys, responseStatuses,
-          callerIps, fromDate, toDate, latestFirst, null, false);
+          callerIps, fromDate, toDate, latestFirst, null, false, null, null);
     }
   }
 
@@ -133,6 +141,11 @@ public final class Dlq {
     Filters.range(sql, args, "entered_at", f.fromDate(), f.toDate());
     Filters.anyOf(sql, args, "workflow_run_id", f.workflowRunIds());
     if (f.workflowsOnly()) sql.append(" AND workflow_run_id IS NOT NULL");
+    if (f.workflowCreatedAt() != null) {
+      sql.append(" AND workflow_run_id IN (SELECT run_id FROM workflow_runs WHERE created_at = ?)");
+      args.add(f.workflowCreatedAt());
+    }
+    Filters.anyOf(sql, args, "failure_state", f.failureStates());
   }
 
   public boolean delete(String dlqId) {
@@ -171,10 +184,11 @@ public final class Dlq {
    * when it has no entry (resumed, deleted).
    */
   public String setFailureCallback(String messageId, byte[] info) {
-    PreparedStatement ps = tx.prepare("UPDATE dlq SET failure_callback = ? WHERE message_id = ? RETURNING dlq_id");
+    PreparedStatement ps = tx.prepare("UPDATE dlq SET failure_callback = ?, failure_state = ? WHERE message_id = ? RETURNING dlq_id");
     try {
       ps.setBytes(1, info);
-      ps.setString(2, messageId);
+      ps.setString(2, Json.MAPPER.readTree(info).path("state").asString(null));
+      ps.setString(3, messageId);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? rs.getString(1) : null;
       }

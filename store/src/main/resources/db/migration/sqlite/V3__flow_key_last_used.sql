@@ -5,3 +5,7 @@ ALTER TABLE flow_keys ADD COLUMN last_used BIGINT NOT NULL DEFAULT 0;
 -- The unfinished messages of a flow-control key, newest last: a key a node forgot while idle comes back
 -- with its newest message's limits when it is read or controlled (Messages.newestWithFlowKey).
 CREATE INDEX messages_flow ON messages (flow_key, seq) WHERE flow_key IS NOT NULL;
+
+-- The state of a workflow DLQ entry's failure function (failure_callback's "state"), for the
+-- failureFunctionState filter (spec 13.1): CALLBACK_INPROGRESS | CALLBACK_SUCCESS | CALLBACK_FAIL | ...
+ALTER TABLE dlq ADD COLUMN failure_state TEXT;
