@@ -131,19 +131,9 @@ public final class Workflows {
       args.add(afterCreated);
       args.add(afterId);
     }
-    sql.append(" ORDER BY created_at, run_id LIMIT ?"); // a parameter: the statement cache keeps one per filter set
+    sql.append(" ORDER BY created_at, run_id LIMIT ?");
     args.add(limit);
-    PreparedStatement ps = tx.prepare(sql.toString());
-    try {
-      for (int i = 0; i < args.size(); i++) ps.setObject(i + 1, args.get(i));
-      List<Run> out = new ArrayList<>();
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) out.add(readRun(rs));
-      }
-      return out;
-    } catch (SQLException e) {
-      throw new StoreException("selecting workflow runs to cancel", e);
-    }
+    return runs(sql.toString(), args, "selecting workflow runs to cancel");
   }
 
   /** Creates the run; false when a run with this id exists already (the trigger is then a duplicate). */
@@ -274,16 +264,22 @@ public final class Workflows {
       args.add(beforeCreatedAt);
       args.add(beforeRunId);
     }
-    sql.append(" ORDER BY created_at DESC, run_id DESC LIMIT ").append(limit);
-    List<Run> out = new ArrayList<>();
-    try (PreparedStatement ps = tx.connection().prepareStatement(sql.toString())) {
+    sql.append(" ORDER BY created_at DESC, run_id DESC LIMIT ?");
+    args.add(limit);
+    return runs(sql.toString(), args, "listing workflow runs");
+  }
+
+  /** Runs a filter query: not kept in the statement cache, since its text varies with the filters' value counts. */
+  private List<Run> runs(String sql, List<Object> args, String what) {
+    try (PreparedStatement ps = tx.connection().prepareStatement(sql)) {
       for (int i = 0; i < args.size(); i++) ps.setObject(i + 1, args.get(i));
+      List<Run> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) out.add(readRun(rs));
       }
       return out;
     } catch (SQLException e) {
-      throw new StoreException("listing workflow runs", e);
+      throw new StoreException(what, e);
     }
   }
 
