@@ -142,11 +142,9 @@ public final class HttpApi implements AutoCloseable {
       // Refused before the body was asked for (Expect: 100-continue, no 100 sent): a client may still
       // send it, and Helidon would read it as the next request. Say so and close (RFC 9110, 10.1.1);
       // Helidon 4.5 keeps a connection open after a Connection: close answer unless told to end it.
-      // So is a large body the handler did not read (a 401, or a 413 on its declared length): reading
-      // megabytes only to throw them away would keep the connection busy for nothing.
-      boolean close = body != null && (body.notAskedFor() || body.tooLargeToDrain());
+      boolean close = body != null && body.notAskedFor();
       write(res, close ? out.withHeader("Connection", "close") : out, watch);
-      if (close) throw new CloseConnectionException("answered without reading the request body");
+      if (close) throw new CloseConnectionException("answered before the body was asked for");
       if (body != null) body.drain();
     } finally {
       watch.done();
@@ -218,9 +216,6 @@ public final class HttpApi implements AutoCloseable {
    * A request's body, opened at most once. Every read tells {@link ReadWatchdog} that the client still
    * sends; a client that sends nothing for {@code server.read-timeout} while a read waits is hung up on.
    */
-  /** The most of a refused or unread request body read (and dropped) to keep its connection open. */
-  static final long MAX_DRAIN_BYTES = 256 * 1024;
-
   private static final class Body extends InputStream {
     private final ServerRequest req;
     private final ReadWatchdog.Watch watch;
@@ -248,13 +243,6 @@ public final class HttpApi implements AutoCloseable {
       return in == null && !req.continueSent();
     }
 
-    /** Left unread by the handler, and larger than what is worth reading to keep the connection. */
-    boolean tooLargeToDrain() {
-      if (in != null || req.content().consumed()) return false;
-      long declared = req.headers().contentLength().orElse(-1);
-      return declared < 0 || declared > MAX_DRAIN_BYTES;
-    }
-
     /** The handler has what it needs: what it does next is not reading. */
     void done() {
       watch.done();
@@ -271,10 +259,8 @@ public final class HttpApi implements AutoCloseable {
       try {
         if (read() < 0) return; // the usual case: the handler read it all, this only sees the end
         byte[] skip = new byte[8192];
-        long dropped = 1;
-        for (int n; (n = read(skip, 0, skip.length)) >= 0; dropped += n) {
-          // a chunked body refused part way (413) may go on for long: past the bound, hang up instead
-          if (dropped > MAX_DRAIN_BYTES) throw new CloseConnectionException("request body too large to drain", null);
+        while (read(skip, 0, skip.length) >= 0) {
+          // dropped
         }
       } catch (IOException | RuntimeException e) {
         throw new CloseConnectionException("request body not drained", e);
