@@ -24,7 +24,7 @@ import tools.jackson.databind.JsonNode;
 final class WorkflowsResource {
   private static final int MAX_LOG_COUNT = 10; // runs carry their steps: pages stay small (spec 13.1)
   private static final Set<String> CANCEL_FILTERS = Set.of("workflowRunIds", "workflowRunId", "workflowUrl",
-      "workflowUrlExactMatch", "fromDate", "toDate", "label", "callerIp", "flowControlKey", "host", "path", "count",
+      "workflowUrlExactMatch", "fromDate", "toDate", "label", "callerIp", "callerIP", "flowControlKey", "host", "path", "count",
       "cursor", "qstash_token");
   private final WorkflowService workflows;
   private final HeaderParser parser;
@@ -108,7 +108,7 @@ final class WorkflowsResource {
     boolean exact = "true".equalsIgnoreCase(req.queryFirst("workflowUrlExactMatch"));
     int count = Queries.count(req, 100, 1000);
     var runs = new Workflows.RunFilter(Queries.list(req, "workflowUrl"), exact, Queries.millis(req, "fromDate"),
-        Queries.millis(req, "toDate"), Queries.list(req, "label"), Queries.list(req, "callerIp"));
+        Queries.millis(req, "toDate"), Queries.list(req, "label"), Queries.list(req, "callerIp", "callerIP"));
     int n = workflows.cancel(new WorkflowService.CancelFilter(ids, runs, Queries.list(req, "host"),
         Queries.list(req, "path"), Queries.list(req, "flowControlKey"), count));
     return ApiResponse.ok(Map.of("cancelled", n));

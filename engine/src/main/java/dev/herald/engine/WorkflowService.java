@@ -132,7 +132,6 @@ public final class WorkflowService {
     }
   }
 
-  /** Filters of bulk cancel (DELETE /v2/workflows/runs); empty ids and null filters match everything. */
   /**
    * Which running runs a bulk cancel ends (spec 13.1): by ids, else by the store's filters plus the
    * workflow URL's host and path and the run's flow-control key (any of the values of each), at most

@@ -54,8 +54,8 @@ public final class Dlq {
   public void insert(String dlqId, Message m, long enteredAt, LastResponse r) {
     PreparedStatement ps = tx.prepare("""
         INSERT INTO dlq (dlq_id, message_id, entered_at, created_at, url, topic_name, queue_name, schedule_id, labels,
-          caller_ip, response_status, spec, response, body, flow_key, workflow_run_id)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""");
+          caller_ip, response_status, spec, response, body, flow_key, workflow_run_id, workflow_created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""");
     try {
       ps.setString(1, dlqId);
       ps.setString(2, m.id());
@@ -73,6 +73,8 @@ public final class Dlq {
       ps.setBytes(14, m.body());
       ps.setString(15, m.flowControlKey());
       ps.setString(16, m.workflow() == null ? null : m.workflow().runId());
+      if (m.workflow() == null) ps.setNull(17, java.sql.Types.BIGINT);
+      else ps.setLong(17, m.workflow().createdAt());
       ps.executeUpdate();
     } catch (SQLException e) {
       throw new StoreException("moving " + m.id() + " to the DLQ", e);
@@ -142,7 +144,7 @@ public final class Dlq {
     Filters.anyOf(sql, args, "workflow_run_id", f.workflowRunIds());
     if (f.workflowsOnly()) sql.append(" AND workflow_run_id IS NOT NULL");
     if (f.workflowCreatedAt() != null) {
-      sql.append(" AND workflow_run_id IN (SELECT run_id FROM workflow_runs WHERE created_at = ?)");
+      sql.append(" AND workflow_created_at = ?");
       args.add(f.workflowCreatedAt());
     }
     Filters.anyOf(sql, args, "failure_state", f.failureStates());

@@ -46,7 +46,6 @@ public final class Workflows {
       Map<String, List<String>> headers, String timeoutUrl, Map<String, List<String>> timeoutHeaders, byte[] timeoutBody,
       byte[] step) {}
 
-  /** Filters of the run log (GET /v2/workflows/logs); null = no filter. */
   /** The workflow log's filters (GET /v2/workflows/logs); several URLs, labels or caller IPs match any of them. */
   public record Filter(String runId, List<String> urls, String state, Long fromDate, Long toDate, List<String> labels,
       Long createdAt, List<String> callerIps) {

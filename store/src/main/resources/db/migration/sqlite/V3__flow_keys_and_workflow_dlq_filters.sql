@@ -9,3 +9,10 @@ CREATE INDEX messages_flow ON messages (flow_key, seq) WHERE flow_key IS NOT NUL
 -- The state of a workflow DLQ entry's failure function (failure_callback's "state"), for the
 -- failureFunctionState filter (spec 13.1): CALLBACK_INPROGRESS | CALLBACK_SUCCESS | CALLBACK_FAIL | ...
 ALTER TABLE dlq ADD COLUMN failure_state TEXT;
+UPDATE dlq SET failure_state = json_extract(CAST(failure_callback AS TEXT), '$.state') WHERE failure_callback IS NOT NULL;
+
+-- The creation time of a workflow entry's run, for the workflowCreatedAt filter: the run's row may be
+-- gone before the entry (retention.logs against retention.dlq).
+ALTER TABLE dlq ADD COLUMN workflow_created_at BIGINT;
+UPDATE dlq SET workflow_created_at = (SELECT created_at FROM workflow_runs r WHERE r.run_id = dlq.workflow_run_id)
+  WHERE workflow_run_id IS NOT NULL;
