@@ -314,9 +314,17 @@ async function waitForRunState(runId, state, timeoutMs = RUN_TIMEOUT_MS) {
   );
 }
 
-/** Every request the app received for the run was signed by Herald and answered 200 by the SDK. */
-function assertCleanRun(runId) {
-  const exchanges = app.requests.filter((r) => r.headers["upstash-workflow-runid"] === runId);
+/**
+ * Every request the app received for the run was signed by Herald and answered 200 by the SDK. The run
+ * can show as ended before the app recorded its answer to the last delivery (the SDK ends the run from
+ * inside that request), so wait for every answer first.
+ */
+async function assertCleanRun(runId) {
+  const ofRun = () => app.requests.filter((r) => r.headers["upstash-workflow-runid"] === runId);
+  await waitFor(() => ofRun().every((r) => r.status !== undefined), RUN_TIMEOUT_MS, {
+    what: () => `the app's answers to every request of ${runId}; app: ${app.describe()}`,
+  });
+  const exchanges = ofRun();
   assert.ok(exchanges.length > 0, `the app received requests for ${runId}`);
   for (const exchange of exchanges) {
     assert.equal(exchange.signatureValid, true, `signed delivery: ${exchange.signatureError ?? ""}`);
@@ -389,7 +397,7 @@ test("harness: a trigger reaches the workflow app as a signed delivery carrying 
   );
   const run = await waitForRunState(runId, "RUN_SUCCESS");
   assert.deepEqual(JSON.parse(run.workflowRunResponse), { hello: "workflow" });
-  assertCleanRun(runId);
+  await assertCleanRun(runId);
 });
 
 test("three sequential context.run steps each run once, chain their results and finish the run", { timeout: TEST_TIMEOUT_MS }, async () => {
@@ -410,7 +418,7 @@ test("three sequential context.run steps each run once, chain their results and 
   for (const name of ["add", "multiply", "describe"]) {
     assert.ok(stepNames(run).includes(name), `step '${name}' is in the run's logs (${JSON.stringify(stepNames(run))})`);
   }
-  assertCleanRun(runId);
+  await assertCleanRun(runId);
 });
 
 test("context.sleep and context.sleepUntil delay the next step", { timeout: TEST_TIMEOUT_MS }, async () => {
@@ -429,7 +437,7 @@ test("context.sleep and context.sleepUntil delay the next step", { timeout: TEST
 
   const run = await waitForRunState(runId, "RUN_SUCCESS");
   assert.equal(JSON.parse(run.workflowRunResponse), "rested");
-  assertCleanRun(runId);
+  await assertCleanRun(runId);
 });
 
 test("parallel context.run steps all run once and a final step sees every result", { timeout: TEST_TIMEOUT_MS }, async () => {
@@ -446,7 +454,7 @@ test("parallel context.run steps all run once and a final step sees every result
 
   const run = await waitForRunState(runId, "RUN_SUCCESS");
   assert.deepEqual(JSON.parse(run.workflowRunResponse), { a: 8, b: 14, c: { text: "c7" } });
-  assertCleanRun(runId);
+  await assertCleanRun(runId);
 });
 
 test("context.call reaches the destination and hands its response back to the workflow", { timeout: TEST_TIMEOUT_MS }, async () => {
@@ -467,7 +475,7 @@ test("context.call reaches the destination and hands its response back to the wo
   const run = await waitForRunState(runId, "RUN_SUCCESS");
   assert.deepEqual(JSON.parse(run.workflowRunResponse), { status: 200, body: "ok" });
   assert.equal(sink.requestsTo(path).length, 1, "the destination is called once");
-  assertCleanRun(runId);
+  await assertCleanRun(runId);
 });
 
 test("waitForEvent is woken by client.notify with the event data", { timeout: TEST_TIMEOUT_MS }, async () => {
@@ -500,7 +508,7 @@ test("waitForEvent is woken by client.notify with the event data", { timeout: TE
   assert.deepEqual(result.data, { eventData: { approved: true, by: "test" }, timeout: false });
   assert.deepEqual(await client.getWaiters({ eventId }), [], "the waiter is gone once notified");
   await waitForRunState(runId, "RUN_SUCCESS");
-  assertCleanRun(runId);
+  await assertCleanRun(runId);
 });
 
 test("waitForEvent without a notify times out with { timeout: true }", { timeout: TEST_TIMEOUT_MS }, async () => {
@@ -514,7 +522,7 @@ test("waitForEvent without a notify times out with { timeout: true }", { timeout
   assert.ok(result.at - started >= 900, `the timeout fired after ${result.at - started} ms, not before 1 s`);
   assert.deepEqual(await client.getWaiters({ eventId }), [], "no waiter is left after the timeout");
   await waitForRunState(runId, "RUN_SUCCESS");
-  assertCleanRun(runId);
+  await assertCleanRun(runId);
 });
 
 /**
@@ -604,7 +612,7 @@ test("context.cancel() ends the run as RUN_CANCELED", { timeout: TEST_TIMEOUT_MS
   await waitForEvents(runId, "first", 1, "/wf/self-cancel");
   await waitForRunState(runId, "RUN_CANCELED");
   assert.equal(app.eventsFor(runId, "second").length, 0, "nothing runs after context.cancel()");
-  assertCleanRun(runId);
+  await assertCleanRun(runId);
 });
 
 test("triggering the same workflowRunId twice makes one run", { timeout: TEST_TIMEOUT_MS }, async () => {
@@ -626,7 +634,7 @@ test("triggering the same workflowRunId twice makes one run", { timeout: TEST_TI
   assert.deepEqual(app.eventsFor(runId, "only").map((e) => e.data), [{ n: 1 }], "one run, with the first body");
   const { runs } = await client.logs({ workflowRunId: runId });
   assert.equal(runs.filter((r) => r.workflowRunId === runId).length, 1, "the logs show one run with that id");
-  assertCleanRun(runId);
+  await assertCleanRun(runId);
 });
 
 test("context.invoke runs another workflow and returns { body, isFailed, isCanceled }", { timeout: TEST_TIMEOUT_MS }, async () => {
@@ -643,8 +651,8 @@ test("context.invoke runs another workflow and returns { body, isFailed, isCance
   assert.deepEqual(JSON.parse(run.workflowRunResponse), { doubled: 42, from: "invoked" });
   const child = await waitForRunState(children[0].runId, "RUN_SUCCESS");
   assert.deepEqual(JSON.parse(child.workflowRunResponse), { doubled: 42, from: "invoked" });
-  assertCleanRun(runId);
-  assertCleanRun(children[0].runId);
+  await assertCleanRun(runId);
+  await assertCleanRun(children[0].runId);
 });
 
 test("context.notify from one workflow wakes another one's waitForEvent", { timeout: TEST_TIMEOUT_MS }, async () => {
@@ -719,7 +727,7 @@ test("client.dlq.restart starts a new run with the same payload; the old run sta
   assert.equal(prepares.length, 1, "the new run starts from the first step");
   assert.deepEqual(prepares[0].data.payload, { tag }, "the new run receives the same initial payload");
   assert.equal(app.eventsFor(newId, "flaky-attempt").length, 1);
-  assertCleanRun(newId);
+  await assertCleanRun(newId);
 
   // The new run finishing is the sentinel: the old run did not move meanwhile.
   await waitForRunState(runId, "RUN_FAILED");
@@ -859,7 +867,7 @@ test("context.createWebhook / waitForWebhook: a plain POST to the webhook URL wa
   assert.deepEqual(await client.getWaiters({ eventId }), [], "the waiter is gone");
   const run = await waitForRunState(runId, "RUN_SUCCESS");
   assert.equal(JSON.parse(run.workflowRunResponse).body, body);
-  assertCleanRun(runId);
+  await assertCleanRun(runId);
 });
 
 test("POST /v2/trigger/{url} (the REST trigger, no SDK) starts a run that the SDK serves; a failing one reaches the failure function", { timeout: TEST_TIMEOUT_MS }, async () => {
