@@ -2,7 +2,10 @@ package dev.herald.engine;
 
 import dev.herald.store.Db;
 import dev.herald.store.FlowKeys;
+import dev.herald.store.Messages;
 import dev.herald.store.Tx;
+import java.time.Duration;
+import java.time.InstantSource;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
@@ -16,9 +19,9 @@ public final class FlowControlView {
   private final FlowGate gate;
   private final Db db;
   private final Runnable wake;
-  private final java.time.InstantSource clock;
+  private final InstantSource clock;
 
-  FlowControlView(FlowGate gate, Db db, Runnable wake, java.time.InstantSource clock) {
+  FlowControlView(FlowGate gate, Db db, Runnable wake, InstantSource clock) {
     this.gate = gate;
     this.db = db;
     this.wake = wake;
@@ -42,7 +45,7 @@ public final class FlowControlView {
    */
   private boolean revive(String key) {
     if (gate.exists(key)) return true;
-    Optional<dev.herald.store.Messages.Due> newest = db.read(tx -> tx.messages().newestWithFlowKey(key));
+    Optional<Messages.Due> newest = db.read(tx -> tx.messages().newestWithFlowKey(key));
     newest.ifPresent(gate::register);
     return newest.isPresent();
   }
@@ -99,7 +102,7 @@ public final class FlowControlView {
   }
 
   /** Rows older than this are purged at most: every rate window (a week at most) that began before is over. */
-  static final java.time.Duration MIN_ROW_AGE = java.time.Duration.ofDays(8);
+  static final Duration MIN_ROW_AGE = Duration.ofDays(8);
   private static final int PURGE_BATCH = 1000;
 
   /**
@@ -107,7 +110,7 @@ public final class FlowControlView {
    * on a shared store their rows go too once they are also older than {@link #MIN_ROW_AGE}. Paused, pinned or
    * otherwise controlled keys stay. Returns true when a purge batch was full (more to do right away).
    */
-  public boolean forgetIdle(java.time.Duration idle) {
+  public boolean forgetIdle(Duration idle) {
     long now = clock.millis();
     gate.forgetIdle(now, idle.toMillis());
     if (!db.shared()) return false; // rows exist only for controlled keys there
