@@ -166,13 +166,15 @@ public final class WorkflowService {
 
   /** Cancels running runs matching the filter; returns how many. */
   public int cancel(CancelFilter f) {
-    if (!f.runIds().isEmpty()) {
-      int n = 0;
-      for (String id : f.runIds()) {
-        if (end(id, true, null) == Ended.ENDED) n++;
-      }
-      return n;
+    int n = 0;
+    for (String id : f.runIds().isEmpty() ? matching(f) : f.runIds()) {
+      if (end(id, true, null) == Ended.ENDED) n++;
     }
+    return n;
+  }
+
+  /** Running runs the filter selects, oldest first, at most its count. */
+  private List<String> matching(CancelFilter f) {
     // Host, path and flow-control key are checked here, so read pages until count runs matched.
     List<String> ids = new ArrayList<>();
     Workflows.Run last = null;
@@ -186,11 +188,7 @@ public final class WorkflowService {
       if (page.size() < CANCEL_PAGE) break;
       last = page.get(page.size() - 1);
     }
-    int n = 0;
-    for (String id : ids) {
-      if (end(id, true, null) == Ended.ENDED) n++;
-    }
-    return n;
+    return ids;
   }
 
   /**

@@ -258,11 +258,11 @@ class WorkflowProtocolTest {
 
   @Test
   void bulk_cancel_takes_every_filter_of_the_sdk_with_several_values_each() {
-    triggerWith("wfr_f1", "/wf/a", Map.of("Upstash-Label", "blue", "Upstash-Flow-Control-Key", "fk1",
+    trigger("wfr_f1", "/wf/a", "{}", Map.of("Upstash-Label", "blue", "Upstash-Flow-Control-Key", "fk1",
         "Upstash-Flow-Control-Value", "parallelism=5"));
-    triggerWith("wfr_f2", "/wf/b", Map.of("Upstash-Label", "green"));
-    triggerWith("wfr_f3", "/wf/b", Map.of("Upstash-Label", "red"));
-    triggerWith("wfr_f4", "/wf/c", Map.of());
+    trigger("wfr_f2", "/wf/b", "{}", Map.of("Upstash-Label", "green"));
+    trigger("wfr_f3", "/wf/b", "{}", Map.of("Upstash-Label", "red"));
+    trigger("wfr_f4", "/wf/c", "{}", Map.of());
 
     assertThat(cancelled("flowControlKey=fk1&flowControlKey=other")).isEqualTo(1); // wfr_f1
     assertThat(cancelled("path=/wf/b&label=green&label=nope")).isEqualTo(1); // wfr_f2
@@ -289,13 +289,6 @@ class WorkflowProtocolTest {
   private String state(String runId) {
     return TestServer.json(herald.get("/v2/workflows/logs?workflowRunId=" + runId)).get("runs").get(0).get("workflowState")
         .asString();
-  }
-
-  private void triggerWith(String runId, String path, Map<String, String> extra) {
-    Map<String, String> h = triggerHeaders(runId, path);
-    h.putAll(extra);
-    HttpResponse<String> r = herald.post("/v2/batch", batch(item(path, h, "{}")));
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
   }
 
   @Test
@@ -417,7 +410,14 @@ class WorkflowProtocolTest {
   // ---- the SDK's side
 
   private JsonNode trigger(String runId, String path, String body) {
-    HttpResponse<String> r = herald.post("/v2/batch", batch(item(path, triggerHeaders(runId, path), body)));
+    return trigger(runId, path, body, Map.of());
+  }
+
+  /** The SDK's trigger of a run, with {@code extra} headers (labels, flow control, ...). */
+  private JsonNode trigger(String runId, String path, String body, Map<String, String> extra) {
+    Map<String, String> h = triggerHeaders(runId, path);
+    h.putAll(extra);
+    HttpResponse<String> r = herald.post("/v2/batch", batch(item(path, h, body)));
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     return TestServer.json(r);
   }
