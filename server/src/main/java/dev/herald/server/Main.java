@@ -145,7 +145,7 @@ public final class Main implements Callable<Integer> {
     }
   }
 
-  @Command(name = "train", description = "Publish and deliver a few thousand messages on loopback in a throwaway store, then exit: "
+  @Command(name = "train", description = "Publish and deliver a few thousand messages on loopback in a throwaway store (then half as many through a paused queue), then exit: "
       + "run by the launcher under -XX:AOTCacheOutput to record the JVM's AOT cache (JDK 25+).")
   static final class Train implements Callable<Integer> {
     @Option(names = "--messages", defaultValue = "20000", description = "how many messages (default ${DEFAULT-VALUE})")
