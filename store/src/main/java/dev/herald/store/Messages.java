@@ -198,21 +198,48 @@ public final class Messages {
     else ps.setLong(i, v);
   }
 
-  /** Removes a finished message (delivered, failed or cancelled during its attempt), fenced by lease. */
+  /**
+   * Removes a finished message (delivered, failed or cancelled during its attempt), fenced by lease, and
+   * writes its CREATED log entry from the row (see {@link #logCreated}). The entry is copied inside the
+   * database, in one statement on PostgreSQL (a DELETE in a WITH clause feeding the INSERT, so the
+   * entry exists exactly when this statement deleted the row, whatever other nodes do meanwhile). SQLite
+   * has no DML in WITH clauses; there the copy comes first and the DELETE second, which is the same
+   * thing because this writer is the store's only one and the transaction is already open. Either way
+   * no column crosses into Java and back (a DELETE ... RETURNING read out and bound again was the
+   * writer's costliest step of a delivery).
+   */
   public boolean finish(String id, String lease) {
-    PreparedStatement ps = tx.prepare("DELETE FROM messages WHERE id = ? AND lease_token = ? RETURNING " + CREATED_COLUMNS);
     try {
-      StoredIds.bind(tx, ps, 1, id);
-      ps.setString(2, lease);
-      try (ResultSet rs = ps.executeQuery()) {
-        if (!rs.next()) return false;
-        logCreated(id, rs);
-        return true;
+      if (tx.dialect() instanceof Dialect.Postgres) {
+        PreparedStatement ps = tx.prepare("WITH gone AS (DELETE FROM messages WHERE id = ? AND lease_token = ? RETURNING "
+            + CREATED_COLUMNS + ") INSERT INTO events (" + CREATED_ENTRY_COLUMNS + ") SELECT " + CREATED_ENTRY_VALUES
+            + " FROM gone");
+        ps.setString(1, id);
+        ps.setString(2, lease);
+        ps.setString(3, id);
+        return ps.executeUpdate() == 1;
       }
+      PreparedStatement copy = tx.prepare("INSERT INTO events (" + CREATED_ENTRY_COLUMNS + ") SELECT "
+          + CREATED_ENTRY_VALUES + " FROM messages WHERE id = ? AND lease_token = ?");
+      copy.setString(1, id);
+      StoredIds.bind(tx, copy, 2, id);
+      copy.setString(3, lease);
+      if (copy.executeUpdate() == 0) return false;
+      PreparedStatement delete = tx.prepare("DELETE FROM messages WHERE id = ? AND lease_token = ?");
+      StoredIds.bind(tx, delete, 1, id);
+      delete.setString(2, lease);
+      if (delete.executeUpdate() != 1) throw new IllegalStateException("message " + id + " changed under the writer");
+      return true;
     } catch (SQLException e) {
       throw new StoreException("finishing message " + id, e);
     }
   }
+
+  /** The CREATED entry {@link #finish} copies from a message row: the entry's columns, and their values. */
+  private static final String CREATED_ENTRY_COLUMNS =
+      "id, time, message_id, state, url, topic_name, queue_name, schedule_id, labels, flow_key, caller_ip";
+  private static final String CREATED_ENTRY_VALUES =
+      "seq, created_at, ?, 'CREATED', url, topic_name, queue_name, schedule_id, labels, flow_key, caller_ip";
 
   /** What the CREATED log entry of a deleted row is made of (see {@link #logCreated}). */
   private static final String CREATED_COLUMNS =

@@ -310,8 +310,8 @@ abstract class StoreContract {
 
   @Test
   void a_created_entry_shows_its_message_while_pending_and_after_the_message_is_finished() {
-    Message m = aMessage("msg_1");
-    Events.Subject s = subject("msg_1", null);
+    Message m = aMessage("msg_1", "orders", List.of("alpha", "beta"));
+    Events.Subject s = subject("msg_1", ",alpha,beta,");
     db.writeNow(tx -> {
       tx.messages().insert(m, now()); // the row is the CREATED entry: nothing is appended for it
       return null;
@@ -338,6 +338,7 @@ abstract class StoreContract {
     assertThat(all).extracting(Events.Event::state).containsExactly("CREATED", "ACTIVE", "DELIVERED");
     assertThat(all.get(0).id()).as("the entry written when the row went keeps the id it was listed under")
         .isEqualTo(before.get(0).id());
+    assertThat(all.get(0)).as("and everything else it showed").isEqualTo(before.get(0));
     assertThat(all.get(0).time()).isEqualTo(m.createdAt().toEpochMilli());
     assertThat(all.get(2).detail()).as("the final entry shows only its own detail").isEqualTo(Map.of("responseStatus", 200));
   }
