@@ -40,7 +40,7 @@ public final class Api {
     TopicsResource topics = new TopicsResource(s.groups(), egress);
     SchedulesResource schedules = new SchedulesResource(s.schedules(), egress);
     FlowControlResource flow = new FlowControlResource(s.flows(), settings.globalParallelism());
-    WorkflowsResource workflows = new WorkflowsResource(s.workflows(), s.parser(), s.publisher(), egress);
+    WorkflowsResource workflows = new WorkflowsResource(s.workflows(), s.parser(), s.publisher(), egress, settings.maxBatchItems());
     return new Routes()
         .open("GET,HEAD", "/healthz", req -> ApiResponse.ok(Map.of("status", "ok")))
         .open("GET,HEAD", "/readyz", req -> s.ready().getAsBoolean()
@@ -92,6 +92,7 @@ public final class Api {
         .add("POST", "/v2/flowControl/{key}/reset", flow::resetRate)
         .add("GET", "/v2/globalParallelism", flow::global)
         .add("POST", "/v2/trigger/{destination...}", workflows::trigger)
+        .add("POST", "/v2/batch/trigger", workflows::batchTrigger)
         .add("GET", "/v2/workflows/runs/{runId}", workflows::steps)
         .add("DELETE", "/v2/workflows/runs/{runId}", workflows::end)
         .add("DELETE", "/v2/workflows/runs", workflows::cancelMany)

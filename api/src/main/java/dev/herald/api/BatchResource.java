@@ -32,14 +32,7 @@ final class BatchResource {
   }
 
   ApiResponse batch(ApiRequest req) {
-    JsonNode items;
-    try {
-      items = Json.MAPPER.readTree(req.body());
-    } catch (RuntimeException e) {
-      throw ApiException.badRequest("body: invalid JSON, expected an array of messages");
-    }
-    if (items == null || !items.isArray()) throw ApiException.badRequest("body: expected a JSON array of messages");
-    if (items.size() > maxItems) throw ApiException.badRequest("batch: at most " + maxItems + " items (limits.max-batch-items)");
+    JsonNode items = items(req, maxItems, "messages");
     List<Object> answers = new ArrayList<>();
     List<PublishRequest> accepted = new ArrayList<>();
     List<Integer> slots = new ArrayList<>();
@@ -74,6 +67,28 @@ final class BatchResource {
       egress.url("destination", dest);
     }
     else HeaderParser.name("destination", dest);
+    MessageOptions options = parser.parse(headers(item));
+    egress.options(options);
+    JsonNode q = item.get("queue");
+    String queue = q == null || q.isNull() ? null : HeaderParser.name("queue", q.asString());
+    return new PublishRequest(dest, isUrl, options, body(item), callerIp, queue, null);
+  }
+
+  /** The request's body as a JSON array of at most {@code max} items ({@code what} names them in errors). */
+  static JsonNode items(ApiRequest req, int max, String what) {
+    JsonNode items;
+    try {
+      items = Json.MAPPER.readTree(req.body());
+    } catch (RuntimeException e) {
+      throw ApiException.badRequest("body: invalid JSON, expected an array of " + what);
+    }
+    if (items == null || !items.isArray()) throw ApiException.badRequest("body: expected a JSON array of " + what);
+    if (items.size() > max) throw ApiException.badRequest("batch: at most " + max + " items (limits.max-batch-items)");
+    return items;
+  }
+
+  /** An item's {@code headers} object; a value is a string or an array of strings. */
+  static Map<String, List<String>> headers(JsonNode item) {
     Map<String, List<String>> headers = new LinkedHashMap<>();
     JsonNode h = item.get("headers");
     if (h != null && !h.isNull()) {
@@ -85,14 +100,13 @@ final class BatchResource {
         headers.put(e.getKey(), values);
       }
     }
-    MessageOptions options = parser.parse(headers);
-    egress.options(options);
+    return headers;
+  }
+
+  /** An item's {@code body}: a string as is; anything else (the workflow SDK's context.call sends an object) as its JSON. */
+  static byte[] body(JsonNode item) {
     JsonNode b = item.get("body");
-    // a string is the body as is; anything else (the workflow SDK's context.call sends an object) is its JSON
-    byte[] body = b == null || b.isNull() ? new byte[0]
+    return b == null || b.isNull() ? new byte[0]
         : (b.isString() ? b.asString() : Json.MAPPER.writeValueAsString(b)).getBytes(StandardCharsets.UTF_8);
-    JsonNode q = item.get("queue");
-    String queue = q == null || q.isNull() ? null : HeaderParser.name("queue", q.asString());
-    return new PublishRequest(dest, isUrl, options, body, callerIp, queue, null);
   }
 }

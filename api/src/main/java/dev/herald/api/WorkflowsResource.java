@@ -1,5 +1,6 @@
 package dev.herald.api;
 
+import dev.herald.core.ValidationException;
 import dev.herald.core.message.HeaderParser;
 import dev.herald.core.message.MessageOptions;
 import dev.herald.engine.PublishOutcome;
@@ -30,12 +31,15 @@ final class WorkflowsResource {
   private final HeaderParser parser;
   private final PublishService publisher;
   private final EgressCheck egress;
+  private final int maxBatchItems;
 
-  WorkflowsResource(WorkflowService workflows, HeaderParser parser, PublishService publisher, EgressCheck egress) {
+  WorkflowsResource(WorkflowService workflows, HeaderParser parser, PublishService publisher, EgressCheck egress,
+      int maxBatchItems) {
     this.workflows = workflows;
     this.parser = parser;
     this.publisher = publisher;
     this.egress = egress;
+    this.maxBatchItems = maxBatchItems;
   }
 
   /**
@@ -43,21 +47,57 @@ final class WorkflowsResource {
    * the payload; publish headers apply to the run (retries, delay, flow control, labels...);
    * {@code Upstash-Workflow-RunId} names the run (one is made up otherwise). Like the SDK's trigger, the
    * run's failure function is the workflow's own unless {@code Upstash-Failure-Callback} says otherwise.
+   * A run id that exists already answers that run and starts nothing.
    */
   ApiResponse trigger(ApiRequest req) {
     Destination dest = Destination.from(req, req.pathVar("destination"));
     if (!dest.isUrl()) throw ApiException.badRequest("destination: must be the workflow's URL");
-    HeaderParser.url("destination", dest.value());
-    egress.url("destination", dest.value());
+    Trigger t = trigger(dest.value(), dest.headers(), req.body(), req.callerIp());
+    PublishOutcome out = publisher.publish(List.of(t.request())).join().get(0);
+    return ApiResponse.ok(started(t.runId(), out, false));
+  }
+
+  /**
+   * POST /v2/batch/trigger: several runs in one request, each item {@code {destination, body?, headers?}}
+   * read as {@link #trigger(ApiRequest)} reads a request. Every item is checked before anything is
+   * stored: one bad item is a 400 naming it, and no run starts. The runs start in one commit; the
+   * answer (201) has one {@code {workflowRunId, workflowCreatedAt, deduplicated}} per item, in order.
+   */
+  ApiResponse batchTrigger(ApiRequest req) {
+    JsonNode items = BatchResource.items(req, maxBatchItems, "workflow runs");
+    List<Trigger> triggers = new ArrayList<>();
+    for (int i = 0; i < items.size(); i++) {
+      JsonNode item = items.get(i);
+      try {
+        if (!item.isObject()) throw ApiException.badRequest("expected an object");
+        JsonNode d = item.get("destination");
+        if (d == null || !d.isString() || d.asString().isBlank()) throw ApiException.badRequest("destination: required");
+        triggers.add(trigger(d.asString(), BatchResource.headers(item), BatchResource.body(item), req.callerIp()));
+      } catch (ApiException | ValidationException e) {
+        throw new ApiException(e instanceof ApiException a ? a.status() : 400, "item " + i + ": " + e.getMessage());
+      }
+    }
+    List<PublishOutcome> outs = triggers.isEmpty() ? List.of()
+        : publisher.publish(triggers.stream().map(Trigger::request).toList()).join();
+    List<Object> answers = new ArrayList<>();
+    for (int i = 0; i < outs.size(); i++) answers.add(started(triggers.get(i).runId(), outs.get(i), true));
+    return ApiResponse.of(201, answers);
+  }
+
+  /** A run to start: its id, and the publish of its first step. */
+  private record Trigger(String runId, PublishRequest request) {}
+
+  private Trigger trigger(String url, Map<String, List<String>> given, byte[] body, String callerIp) {
+    HeaderParser.url("destination", url);
+    egress.url("destination", url);
     Map<String, List<String>> h = new LinkedHashMap<>();
     String runId = null;
-    for (var e : dest.headers().entrySet()) {
+    for (var e : given.entrySet()) {
       String lower = e.getKey().toLowerCase(java.util.Locale.ROOT);
       if (lower.equals("upstash-workflow-runid") && !e.getValue().isEmpty()) runId = e.getValue().get(0).trim();
       if (!lower.startsWith("upstash-workflow-")) h.put(e.getKey(), e.getValue());
     }
     if (runId == null || runId.isEmpty()) runId = workflows.newRunId();
-    String url = dest.value();
     h.put("Upstash-Workflow-RunId", List.of(runId));
     h.put("Upstash-Workflow-Init", List.of("true"));
     h.put("Upstash-Workflow-Url", List.of(url));
@@ -74,14 +114,17 @@ final class WorkflowsResource {
     }
     MessageOptions options = parser.parse(h);
     egress.options(options);
-    PublishOutcome out = publisher.publish(List.of(new PublishRequest(url, true, options, req.body(), req.callerIp(), null, null)))
-        .join().get(0);
+    return new Trigger(runId, new PublishRequest(url, true, options, body, callerIp, null, null));
+  }
+
+  /** The answer for a started (or already existing) run. */
+  private Map<String, Object> started(String runId, PublishOutcome out, boolean withDeduplicated) {
     if (out instanceof PublishOutcome.Rejected r) throw new ApiException(r.status(), r.error());
-    String id = runId;
     Map<String, Object> o = new LinkedHashMap<>();
     o.put("workflowRunId", runId);
-    o.put("workflowCreatedAt", workflows.createdAt(runId).orElseThrow(() -> new ApiException(500, "run " + id + " not stored")));
-    return ApiResponse.ok(o);
+    o.put("workflowCreatedAt", workflows.createdAt(runId).orElseThrow(() -> new ApiException(500, "run " + runId + " not stored")));
+    if (withDeduplicated) o.put("deduplicated", ((PublishOutcome.Accepted) out).results().get(0).deduplicated());
+    return o;
   }
 
   /** GET /v2/workflows/runs/{runId}: the step list, or 404 once the run has ended. */

@@ -82,6 +82,42 @@ class WorkflowProtocolTest {
   }
 
   @Test
+  void a_batch_trigger_starts_each_run_once_in_order_and_one_bad_item_starts_none() {
+    HttpResponse<String> bad = herald.post("/v2/batch/trigger",
+        batch(restItem("/wf/1", "wfr_b1", "{\"n\":1}"), Map.of("destination", "not-a-url")));
+    assertThat(bad.statusCode()).as(bad.body()).isEqualTo(400);
+    assertThat(TestServer.json(bad).get("error").asString()).startsWith("item 1: ");
+    assertThat(herald.get("/v2/workflows/runs/wfr_b1").statusCode()).as("the good item did not start either").isEqualTo(404);
+
+    HttpResponse<String> r = herald.post("/v2/batch/trigger",
+        batch(restItem("/wf/1", "wfr_b1", "{\"n\":1}"), restItem("/wf/2", "wfr_b2", "two")));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    JsonNode answer = TestServer.json(r);
+    assertThat(answer).hasSize(2);
+    for (int i = 0; i < 2; i++) {
+      assertThat(answer.get(i).get("workflowRunId").asString()).isEqualTo("wfr_b" + (i + 1));
+      assertThat(answer.get(i).get("workflowCreatedAt").asLong()).isEqualTo(clock.millis());
+      assertThat(answer.get(i).get("deduplicated").asBoolean()).isFalse();
+    }
+    TestSink.Received first = sink.awaitRequests("/wf/1", 1, WAIT).get(0);
+    assertThat(first.header("Upstash-Workflow-RunId")).isEqualTo("wfr_b1");
+    assertThat(first.header("Upstash-Workflow-Init")).isEqualTo("true");
+    assertThat(decode(TestServer.json(herald.get("/v2/workflows/runs/wfr_b1")).get(0).get("body"))).isEqualTo("{\"n\":1}");
+    assertThat(sink.awaitRequests("/wf/2", 1, WAIT).get(0).header("Upstash-Workflow-RunId")).isEqualTo("wfr_b2");
+    assertThat(decode(TestServer.json(herald.get("/v2/workflows/runs/wfr_b2")).get(0).get("body"))).isEqualTo("two");
+
+    Map<String, Object> unnamed = new LinkedHashMap<>(Map.of("destination", sink.url("/wf/3"), "body", "{}"));
+    JsonNode again = TestServer.json(herald.post("/v2/batch/trigger", batch(restItem("/wf/1", "wfr_b1", "other"), unnamed)));
+    assertThat(again.get(0).get("deduplicated").asBoolean()).as("a run that exists").isTrue();
+    assertThat(again.get(0).get("workflowCreatedAt").asLong()).isEqualTo(answer.get(0).get("workflowCreatedAt").asLong());
+    assertThat(again.get(1).get("workflowRunId").asString()).as("an id is made up when none is given").startsWith("wfr_");
+    assertThat(again.get(1).get("deduplicated").asBoolean()).isFalse();
+    sink.awaitRequests("/wf/3", 1, WAIT);
+    herald.awaitWitness(sink, WAIT);
+    assertThat(sink.requests("/wf/1")).as("the existing run got nothing more").hasSize(1);
+  }
+
+  @Test
   void steps_join_the_list_in_order_and_a_finished_run_refuses_more_and_is_gone() {
     trigger("wfr_s", "/wf", "{}");
     String s1 = step("wfr_s", "/wf", "{\"stepId\":1,\"stepName\":\"one\",\"stepType\":\"Run\",\"out\":\"1\",\"concurrent\":1}");
@@ -456,6 +492,15 @@ class WorkflowProtocolTest {
     item.put("destination", sink.url(path));
     item.put("headers", headers);
     item.put("body", body);
+    return item;
+  }
+
+  /** An item of POST /v2/batch/trigger (no SDK: the server adds the workflow headers). */
+  private Map<String, Object> restItem(String path, String runId, String body) {
+    Map<String, Object> item = new LinkedHashMap<>();
+    item.put("destination", sink.url(path));
+    item.put("body", body);
+    item.put("headers", Map.of("Upstash-Workflow-RunId", runId, "Content-Type", "application/json"));
     return item;
   }
 
