@@ -901,3 +901,40 @@ test("POST /v2/trigger/{url} (the REST trigger, no SDK) starts a run that the SD
   assert.equal(bad.status, 400);
   assert.ok((await bad.json()).error);
 });
+
+test("POST /v2/batch/trigger (no SDK) starts each run once, served by the SDK; a bad item starts none", { timeout: TEST_TIMEOUT_MS }, async () => {
+  const post = (items) =>
+    fetch(`${herald.baseUrl}/v2/batch/trigger`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${DEV_TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify(items),
+    });
+  const item = (runId, input) => ({
+    destination: app.url("/wf/sequential"),
+    body: JSON.stringify(input),
+    headers: { "Upstash-Workflow-RunId": runId, "Content-Type": "application/json" },
+  });
+  const [one, two] = [unique("wfr_bt1"), unique("wfr_bt2")];
+
+  const bad = await post([item(one, { a: 1, b: 1, name: "bad" }), { destination: "not-a-url" }]);
+  assert.equal(bad.status, 400);
+  assert.match((await bad.json()).error, /^item 1: /);
+
+  const res = await post([item(one, { a: 1, b: 2, name: "one" }), item(two, { a: 2, b: 3, name: "two" })]);
+  assert.equal(res.status, 201);
+  const started = await res.json();
+  assert.deepEqual(started.map((s) => [s.workflowRunId, s.deduplicated]), [[one, false], [two, false]]);
+  for (const s of started) assert.equal(typeof s.workflowCreatedAt, "number");
+  await waitForEvents(one, "returned", 1, "/wf/sequential");
+  await waitForEvents(two, "returned", 1, "/wf/sequential");
+  assert.deepEqual(app.eventsFor(one, "returned")[0].data, { total: 6, label: "one:6" });
+  assert.deepEqual(app.eventsFor(two, "returned")[0].data, { total: 15, label: "two:15" });
+  await waitForRunState(one, "RUN_SUCCESS");
+  await waitForRunState(two, "RUN_SUCCESS");
+  assert.equal(app.eventsFor(one, "add").length, 1, "the bad batch started nothing: one run of its id");
+
+  const again = await (await post([item(one, { a: 9, b: 9, name: "again" })])).json();
+  assert.deepEqual(again, [{ workflowRunId: one, workflowCreatedAt: started[0].workflowCreatedAt, deduplicated: true }]);
+  await assertCleanRun(one);
+  await assertCleanRun(two);
+});
