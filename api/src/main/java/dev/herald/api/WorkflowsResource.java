@@ -152,8 +152,7 @@ final class WorkflowsResource {
     int count = Queries.count(req, 100, 1000);
     var runs = new Workflows.RunFilter(Queries.list(req, "workflowUrl"), exact, Queries.millis(req, "fromDate"),
         Queries.millis(req, "toDate"), Queries.list(req, "label"), Queries.list(req, "callerIp", "callerIP"));
-    int n = workflows.cancel(new WorkflowService.CancelFilter(ids, runs, Queries.list(req, "host"),
-        Queries.list(req, "path"), Queries.list(req, "flowControlKey"), count));
+    int n = workflows.cancel(new WorkflowService.CancelFilter(ids, runs, runMatch(req), count));
     return ApiResponse.ok(Map.of("cancelled", n));
   }
 
@@ -232,11 +231,18 @@ final class WorkflowsResource {
     String state = req.queryFirst("state");
     Workflows.Filter f = new Workflows.Filter(req.queryFirst("workflowRunId"), Queries.list(req, "workflowUrl"),
         state == null || state.isBlank() ? null : state, Queries.millis(req, "fromDate"), Queries.millis(req, "toDate"),
-        Queries.list(req, "label"), Queries.millis(req, "workflowCreatedAt"), Queries.list(req, "callerIp"));
-    WorkflowService.RunPage page = workflows.logs(f, req.queryFirst("cursor"), Queries.count(req, 10, MAX_LOG_COUNT));
+        Queries.list(req, "label"), Queries.millis(req, "workflowCreatedAt"), Queries.list(req, "callerIp", "callerIP"),
+        Queries.list(req, "messageId"));
+    WorkflowService.RunPage page = workflows.logs(f, runMatch(req), req.queryFirst("cursor"),
+        Queries.count(req, 10, MAX_LOG_COUNT));
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("cursor", page.cursor() == null ? "" : page.cursor());
     out.put("runs", page.runs().stream().map(WorkflowLogView::run).toList());
     return ApiResponse.ok(out);
+  }
+
+  /** The run filters checked after the store's: the workflow URL's host and path, the flow-control key. */
+  private static WorkflowService.RunMatch runMatch(ApiRequest req) {
+    return new WorkflowService.RunMatch(Queries.list(req, "host"), Queries.list(req, "path"), Queries.list(req, "flowControlKey"));
   }
 }

@@ -133,14 +133,14 @@ public final class WorkflowService {
   }
 
   /**
-   * Which running runs a bulk cancel ends (spec 13.1): by ids, else by the store's filters plus the
-   * workflow URL's host and path and the run's flow-control key (any of the values of each), at most
-   * {@code count}.
+   * What the store cannot filter runs by (spec 13.1): the workflow URL's host and path, and the run's
+   * flow-control key (any of the values of each; empty lists do not filter). Checked on the runs the
+   * store's filters selected.
    */
-  public record CancelFilter(List<String> runIds, Workflows.RunFilter runs, List<String> hosts, List<String> paths,
-      List<String> flowKeys, int count) {
-    public CancelFilter {
-      runIds = runIds == null ? List.of() : List.copyOf(runIds);
+  public record RunMatch(List<String> hosts, List<String> paths, List<String> flowKeys) {
+    public static final RunMatch ANY = new RunMatch(null, null, null);
+
+    public RunMatch {
       hosts = hosts == null ? List.of() : List.copyOf(hosts);
       paths = paths == null ? List.of() : List.copyOf(paths);
       flowKeys = flowKeys == null ? List.of() : List.copyOf(flowKeys);
@@ -159,6 +159,17 @@ public final class WorkflowService {
       return (hosts.isEmpty() || hosts.stream().anyMatch(h -> h.equalsIgnoreCase(u.getHost())))
           && (paths.isEmpty() || paths.contains(path))
           && (flowKeys.isEmpty() || (flowKey != null && flowKeys.contains(flowKey))); // List.copyOf: no contains(null)
+    }
+  }
+
+  /**
+   * Which running runs a bulk cancel ends (spec 13.1): by ids, else by the store's filters plus
+   * {@code match}, at most {@code count}.
+   */
+  public record CancelFilter(List<String> runIds, Workflows.RunFilter runs, RunMatch match, int count) {
+    public CancelFilter {
+      runIds = runIds == null ? List.of() : List.copyOf(runIds);
+      match = match == null ? RunMatch.ANY : match;
     }
   }
 
@@ -183,7 +194,7 @@ public final class WorkflowService {
       List<Workflows.Run> page = db.read(tx -> tx.workflows().running(f.runs(), after == null ? null : after.createdAt(),
           after == null ? null : after.runId(), CANCEL_PAGE));
       for (Workflows.Run r : page) {
-        if (ids.size() < f.count() && f.matches(r)) ids.add(r.runId());
+        if (ids.size() < f.count() && f.match().matches(r)) ids.add(r.runId());
       }
       if (page.size() < CANCEL_PAGE) break;
       last = page.get(page.size() - 1);
@@ -357,8 +368,16 @@ public final class WorkflowService {
 
   public record RunLog(Workflows.Run run, List<Workflows.RunMessage> messages) {}
 
-  /** Runs newest first; the cursor is {@code createdAt:runId} of the last one shown. */
-  public RunPage logs(Workflows.Filter f, String cursor, int count) {
+  /** How many runs one log request reads at most to find a page that {@link RunMatch} filters (a bound per request). */
+  private static final int LOG_SCAN = 5000;
+
+  /**
+   * Runs newest first; the cursor is {@code createdAt:runId} of the last one shown. What {@code match}
+   * filters is checked here, on pages of the store's selection; when a request has read
+   * {@link #LOG_SCAN} runs without filling its page, it answers what it found with a cursor after the
+   * last run it read, so the next request goes on from there.
+   */
+  public RunPage logs(Workflows.Filter f, RunMatch match, String cursor, int count) {
     Long before = null;
     String beforeId = null;
     if (cursor != null && !cursor.isEmpty()) {
@@ -374,7 +393,21 @@ public final class WorkflowService {
     Long b = before;
     String bid = beforeId;
     return db.read(tx -> {
-      List<Workflows.Run> found = tx.workflows().list(f, b, bid, count + 1);
+      List<Workflows.Run> found = new ArrayList<>();
+      Workflows.Run last = null; // the last run read, matching or not
+      int read = 0;
+      boolean more = true;
+      while (found.size() <= count && more && read < LOG_SCAN) {
+        int page = match == RunMatch.ANY ? count + 1 : Math.min(CANCEL_PAGE, LOG_SCAN - read);
+        List<Workflows.Run> runs = tx.workflows().list(f, last == null ? b : Long.valueOf(last.createdAt()), last == null ? bid : last.runId(), page);
+        for (Workflows.Run r : runs) {
+          if (found.size() > count) break;
+          last = r;
+          read++;
+          if (match.matches(r)) found.add(r);
+        }
+        more = runs.size() == page;
+      }
       List<RunLog> out = new ArrayList<>();
       for (int i = 0; i < Math.min(count, found.size()); i++) {
         Workflows.Run r = found.get(i);
@@ -382,8 +415,10 @@ public final class WorkflowService {
       }
       String next = null;
       if (found.size() > count) {
-        Workflows.Run last = found.get(count - 1);
-        next = last.createdAt() + ":" + last.runId();
+        Workflows.Run end = found.get(count - 1);
+        next = end.createdAt() + ":" + end.runId();
+      } else if (more && last != null) {
+        next = last.createdAt() + ":" + last.runId(); // the scan bound: go on after the last run read
       }
       return new RunPage(out, next);
     });

@@ -310,6 +310,38 @@ class WorkflowProtocolTest {
     assertThat(state("wfr_f1")).isEqualTo("RUN_CANCELED");
   }
 
+  @Test
+  void the_run_log_filters_by_host_path_flow_control_key_and_message_and_pages_through_what_they_skip() {
+    String m1 = trigger("wfr_l1", "/wf/a", "{}", Map.of("Upstash-Flow-Control-Key", "fk1",
+        "Upstash-Flow-Control-Value", "parallelism=5")).get(0).get("messageId").asString();
+    trigger("wfr_l2", "/wf/b", "{}", Map.of());
+    trigger("wfr_l3", "/wf/b", "{}", Map.of());
+    trigger("wfr_l4", "/wf/c", "{}", Map.of());
+
+    assertThat(loggedRuns("flowControlKey=fk1&flowControlKey=other")).containsExactly("wfr_l1");
+    assertThat(loggedRuns("messageId=" + m1 + "&messageId=msg_none")).containsExactly("wfr_l1");
+    assertThat(loggedRuns("path=/wf/b&path=/wf/c")).containsExactly("wfr_l4", "wfr_l3", "wfr_l2");
+    assertThat(loggedRuns("host=elsewhere.example")).isEmpty();
+    assertThat(loggedRuns("host=127.0.0.1&callerIp=127.0.0.1")).hasSize(4);
+
+    // a page of one run among those the filter keeps, then the next from its cursor
+    JsonNode first = TestServer.json(herald.get("/v2/workflows/logs?path=/wf/b&count=1"));
+    assertThat(first.get("runs").get(0).get("workflowRunId").asString()).isEqualTo("wfr_l3");
+    String cursor = first.get("cursor").asString();
+    assertThat(cursor).isNotEmpty();
+    JsonNode second = TestServer.json(herald.get("/v2/workflows/logs?path=/wf/b&count=1&cursor=" + cursor));
+    assertThat(second.get("runs").get(0).get("workflowRunId").asString()).isEqualTo("wfr_l2");
+    assertThat(second.get("cursor").asString()).as("the last page: wfr_l1 is older but not on that path").isEmpty();
+  }
+
+  private List<String> loggedRuns(String query) {
+    HttpResponse<String> r = herald.get("/v2/workflows/logs?" + query);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    List<String> ids = new ArrayList<>();
+    TestServer.json(r).get("runs").forEach(run -> ids.add(run.get("workflowRunId").asString()));
+    return ids;
+  }
+
   private int dlqCount(String query) {
     HttpResponse<String> r = herald.get("/v2/dlq?source=workflow&" + query);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);

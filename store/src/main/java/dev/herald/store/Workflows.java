@@ -46,18 +46,22 @@ public final class Workflows {
       Map<String, List<String>> headers, String timeoutUrl, Map<String, List<String>> timeoutHeaders, byte[] timeoutBody,
       byte[] step) {}
 
-  /** The workflow log's filters (GET /v2/workflows/logs); several URLs, labels or caller IPs match any of them. */
+  /**
+   * The workflow log's filters (GET /v2/workflows/logs); several URLs, labels, caller IPs or message ids
+   * match any of them. A message id selects the run it is a message of.
+   */
   public record Filter(String runId, List<String> urls, String state, Long fromDate, Long toDate, List<String> labels,
-      Long createdAt, List<String> callerIps) {
+      Long createdAt, List<String> callerIps, List<String> messageIds) {
     public Filter {
       urls = urls == null ? List.of() : List.copyOf(urls);
       labels = labels == null ? List.of() : List.copyOf(labels);
       callerIps = callerIps == null ? List.of() : List.copyOf(callerIps);
+      messageIds = messageIds == null ? List.of() : List.copyOf(messageIds);
     }
 
     public Filter(String runId, String url, String state, Long fromDate, Long toDate, String label, Long createdAt) {
       this(runId, url == null ? List.of() : List.of(url), state, fromDate, toDate, label == null ? List.of() : List.of(label),
-          createdAt, List.of());
+          createdAt, List.of(), List.of());
     }
   }
 
@@ -257,6 +261,11 @@ public final class Workflows {
     }
     Filters.labels(sql, args, f.labels());
     Filters.anyOf(sql, args, "caller_ip", f.callerIps());
+    if (!f.messageIds().isEmpty()) {
+      sql.append(" AND run_id IN (SELECT run_id FROM workflow_messages WHERE 1 = 1");
+      Filters.anyOf(sql, args, "message_id", f.messageIds());
+      sql.append(')');
+    }
     if (beforeCreatedAt != null) {
       sql.append(" AND (created_at < ? OR (created_at = ? AND run_id < ?))");
       args.add(beforeCreatedAt);

@@ -591,10 +591,10 @@ abstract class StoreContract {
     assertThat(db.<List<Workflows.Run>>read(tx -> tx.workflows().list(failed, null, null, 10)))
         .extracting(Workflows.Run::dlqId).containsExactly("dlq_1");
     var anyOf = new Workflows.Filter(null, List.of("https://nowhere/", "https://example.com/wf"), null, null, null,
-        List.of("nope", "l1"), null, List.of("10.0.0.1", "127.0.0.1"));
+        List.of("nope", "l1"), null, List.of("10.0.0.1", "127.0.0.1"), null);
     assertThat(db.<List<Workflows.Run>>read(tx -> tx.workflows().list(anyOf, null, null, 10))).as("any of several values")
         .extracting(Workflows.Run::runId).containsExactly("wfr_c", "wfr_b", "wfr_a");
-    var otherIp = new Workflows.Filter(null, List.of(), null, null, null, List.of(), null, List.of("10.0.0.1"));
+    var otherIp = new Workflows.Filter(null, List.of(), null, null, null, List.of(), null, List.of("10.0.0.1"), null);
     assertThat(db.<List<Workflows.Run>>read(tx -> tx.workflows().list(otherIp, null, null, 10))).isEmpty();
 
     assertThat(db.<List<String>>read(tx -> tx.workflows().endedBefore(now() + 31, 10))).containsExactly("wfr_a");
@@ -606,6 +606,10 @@ abstract class StoreContract {
       return null;
     });
     assertThat(db.<List<String>>read(tx -> tx.workflows().quietSince(now() + 31, 10))).containsExactly("wfr_c");
+    var byMessage = new Workflows.Filter(null, List.of(), null, null, null, List.of(), null, List.of(),
+        List.of("msg_none", "msg_late"));
+    assertThat(db.<List<Workflows.Run>>read(tx -> tx.workflows().list(byMessage, null, null, 10))).as("the run of a message")
+        .extracting(Workflows.Run::runId).containsExactly("wfr_b");
     assertThat(running(List.of("https://example.com/"), false, List.of("l1"), null, null)).containsExactly("wfr_b", "wfr_c");
     assertThat(running(List.of("https://example.com/"), false, List.of("l1"), now() + 10, "wfr_b")).as("the next page")
         .containsExactly("wfr_c");
