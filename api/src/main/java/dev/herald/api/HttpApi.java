@@ -314,8 +314,14 @@ public final class HttpApi implements AutoCloseable {
         res.send();
         return;
       }
-      res.header(HeaderNames.CONTENT_TYPE, "application/json");
-      byte[] bytes = Json.MAPPER.writeValueAsBytes(out.body());
+      byte[] bytes;
+      if (out.body() instanceof ApiResponse.Raw raw) {
+        res.header(HeaderNames.CONTENT_TYPE, raw.contentType());
+        bytes = raw.bytes();
+      } else {
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        bytes = Json.MAPPER.writeValueAsBytes(out.body());
+      }
       if (bytes.length <= WRITE_PIECE) {
         res.send(bytes);
         return;

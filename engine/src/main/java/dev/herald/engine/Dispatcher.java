@@ -7,6 +7,10 @@ import dev.herald.core.retry.RetryDelayExpression;
 import dev.herald.store.Db;
 import dev.herald.store.Messages;
 import dev.herald.store.Tx;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -79,6 +83,12 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition wake = lock.newCondition();
   private final AtomicLong delivered = new AtomicLong();
+  private final Counter attemptsDelivered;
+  private final Counter attemptsRetried;
+  private final Counter attemptsFailed;
+  private final Timer attemptSuccess;
+  private final Timer attemptError;
+  private final Timer attemptNoResponse;
   private volatile long horizon = Long.MIN_VALUE;
   private volatile boolean rescan = true;
   private long scanDue = Long.MIN_VALUE;
@@ -93,7 +103,7 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
   private boolean signalled; // guarded by lock: a wake-up that arrived before the wait
   private Thread thread;
 
-  public Dispatcher(Db db, Sender sender, Outcomes outcomes, InstantSource clock, Settings settings) {
+  public Dispatcher(Db db, Sender sender, Outcomes outcomes, InstantSource clock, Settings settings, MeterRegistry metrics) {
     this.db = db;
     this.sender = sender;
     this.outcomes = outcomes;
@@ -103,6 +113,27 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
     this.flows = new FlowGate(clock);
     this.permits = new Semaphore(settings.concurrency());
     this.shared = db.shared();
+    this.attemptsDelivered = attempts(metrics, "delivered");
+    this.attemptsRetried = attempts(metrics, "retry");
+    this.attemptsFailed = attempts(metrics, "failed");
+    this.attemptSuccess = attemptTimer(metrics, "success");
+    this.attemptError = attemptTimer(metrics, "error");
+    this.attemptNoResponse = attemptTimer(metrics, "no_response");
+    Gauge.builder("herald.attempts.in.flight", permits, p -> settings.concurrency() - p.availablePermits())
+        .description("Attempts running on this node, and slots reserved for publishes about to start one").register(metrics);
+  }
+
+  private static Counter attempts(MeterRegistry metrics, String outcome) {
+    return Counter.builder("herald.attempts").tag("outcome", outcome)
+        .description("Attempts ended on this node, by what followed: delivered, a retry, or failed for good").register(metrics);
+  }
+
+  /** Seconds from the request's start to its answer (or to the error): the destination's side of an attempt. */
+  private static Timer attemptTimer(MeterRegistry metrics, String result) {
+    return Timer.builder("herald.attempt.duration").tag("result", result)
+        .description("Attempt duration by result: success (2xx), error (another status), no_response (timeout, refused, reset)")
+        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(15))
+        .register(metrics);
   }
 
   public static Outcomes outcomes(dev.herald.core.message.HeaderParser parser, dev.herald.core.id.Ids ids,
@@ -389,7 +420,9 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
 
   private void attempt(Message m, String lease) {
     try {
+      long t0 = System.nanoTime();
       Outcome outcome = sender.send(m);
+      timer(outcome).record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
       if (m.flowControlKey() != null) flows.ended(m.flowControlKey());
       Instant now = clock.instant();
       RetryDelayExpression expr = m.retryDelayExpression() == null ? null : RetryDelayExpression.parse(m.retryDelayExpression());
@@ -407,7 +440,20 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
   }
 
   private void record(Message m, String lease, Outcome outcome, Transitions.Decision d, Instant now) {
+    (switch (d) {
+      case Transitions.Delivered x -> attemptsDelivered;
+      case Transitions.Retry x -> attemptsRetried;
+      case Transitions.Failed x -> attemptsFailed;
+    }).increment();
     record(m, lease, outcome, d, now, 1);
+  }
+
+  private Timer timer(Outcome o) {
+    return switch (o) {
+      case Outcome.Response r -> r.success() ? attemptSuccess : attemptError;
+      case Outcome.NoResponse n -> attemptNoResponse;
+      case Outcome.Crashed c -> attemptNoResponse;
+    };
   }
 
   private void record(Message m, String lease, Outcome outcome, Transitions.Decision d, Instant now, int attempt) {

@@ -6,6 +6,8 @@ import dev.herald.core.message.MessageOptions;
 import dev.herald.store.Db;
 import dev.herald.store.Messages;
 import dev.herald.store.Tx;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,16 +29,23 @@ public final class PublishService {
   private final InstantSource clock;
   private final MessageFactory factory;
   private final Duration dedupWindow;
+  private final Counter published;
+  private final Counter deduplicated;
   private volatile NewWork newWork = due -> {};
   private volatile DirectStart direct;
   /** At most this many messages of one publish start directly; the rest go through the dispatcher. */
   private static final int MAX_DIRECT = 64;
 
-  public PublishService(Db db, InstantSource clock, Ids ids, Duration dedupWindow) {
+  public PublishService(Db db, InstantSource clock, Ids ids, Duration dedupWindow, MeterRegistry metrics) {
     this.db = db;
     this.clock = clock;
     this.factory = new MessageFactory(ids);
     this.dedupWindow = dedupWindow;
+    this.published = Counter.builder("herald.messages.published")
+        .description("Messages stored by publish, enqueue, batch and workflow requests (one per URL-group endpoint)")
+        .register(metrics);
+    this.deduplicated = Counter.builder("herald.messages.deduplicated")
+        .description("Publishes answered with an existing message (deduplication id or content)").register(metrics);
   }
 
   public void onNewWork(NewWork listener) {
@@ -96,8 +105,23 @@ public final class PublishService {
       for (Message m : d.started) starter.start(m, d.lease);
     }).thenApply(out -> {
       dues.forEach(newWork::created);
+      count(out);
       return out;
     });
+  }
+
+  private void count(List<PublishOutcome> outcomes) {
+    int stored = 0;
+    int dup = 0;
+    for (PublishOutcome o : outcomes) {
+      if (!(o instanceof PublishOutcome.Accepted a)) continue;
+      for (PublishResult r : a.results()) {
+        if (r.deduplicated()) dup++;
+        else stored++;
+      }
+    }
+    if (stored > 0) published.increment(stored);
+    if (dup > 0) deduplicated.increment(dup);
   }
 
   /** Publishes inside the caller's transaction (schedules use this while firing a slot). */

@@ -1,6 +1,7 @@
 package dev.herald.server;
 
 import dev.herald.api.Api;
+import dev.herald.api.ApiResponse;
 import dev.herald.api.Auth;
 import dev.herald.api.HttpApi;
 import dev.herald.core.id.Ids;
@@ -34,19 +35,23 @@ public final class App implements AutoCloseable {
   private final HttpApi http;
   private final List<Loop> loops;
   private final ScheduleService schedules;
+  private final Metrics metrics;
   private volatile boolean ready;
 
-  private App(Db db, Dispatcher dispatcher, HttpApi http, List<Loop> loops, ScheduleService schedules) {
+  private App(Db db, Dispatcher dispatcher, HttpApi http, List<Loop> loops, ScheduleService schedules, Metrics metrics) {
     this.db = db;
     this.dispatcher = dispatcher;
     this.http = http;
     this.loops = loops;
     this.schedules = schedules;
+    this.metrics = metrics;
   }
 
   public static App start(Config c, InstantSource clock) {
     Db db = Db.open(c.store().location(), new Db.Options(c.store().readers(), c.store().writeQueue(), null));
+    Metrics metrics = null;
     try {
+      metrics = new Metrics(db, clock);
       Ids ids = new Ids();
       HeaderParser parser = new HeaderParser(new HeaderParser.Limits(c.limits().defaultRetries(), c.limits().maxRetries(),
           c.limits().maxDelay(), c.limits().maxAttemptTimeout()));
@@ -60,8 +65,8 @@ public final class App implements AutoCloseable {
               c.delivery().concurrency()));
       Dispatcher dispatcher = new Dispatcher(db, sender, Dispatcher.outcomes(parser, ids, c.limits().maxResponseBytes()), clock,
           new Dispatcher.Settings(c.delivery().lookahead(), c.delivery().indexCapacity(), c.delivery().concurrency(),
-              c.limits().maxAttemptTimeout().plus(c.delivery().leaseMargin())));
-      PublishService publisher = new PublishService(db, clock, ids, c.retention().dedupWindow());
+              c.limits().maxAttemptTimeout().plus(c.delivery().leaseMargin())), metrics.registry());
+      PublishService publisher = new PublishService(db, clock, ids, c.retention().dedupWindow(), metrics.registry());
       publisher.onNewWork(dispatcher);
       publisher.directStart(dispatcher);
       MessageService messages = new MessageService(db, clock);
@@ -82,6 +87,10 @@ public final class App implements AutoCloseable {
       var routes = Api.routes(new Api.Services(parser, publisher, messages, keys, dlq, queues, groups, schedules,
           dispatcher.flowControl(), egress, db, clock, () -> self[0] != null && self[0].ready, workflows),
           new Api.Settings(c.limits().maxBatchItems(), c.limits().maxQueueParallelism(), c.delivery().concurrency()));
+      if (c.metrics().enabled()) {
+        Metrics m = metrics;
+        routes.open("GET,HEAD", "/metrics", req -> ApiResponse.raw(200, Metrics.CONTENT_TYPE, m.scrape()));
+      }
       HttpApi http = new HttpApi(routes, new Auth(List.of(c.auth().token())), new HttpApi.Limits(c.limits().maxBodyBytes(),
           c.limits().maxHeadersBytes(), c.limits().maxRequestLineBytes(), c.server().idleTimeout(), c.server().maxConnections(),
           c.server().readTimeout(), c.limits().maxInflightBodyBytes()));
@@ -91,7 +100,7 @@ public final class App implements AutoCloseable {
       Loop flowKeyLoop = new Loop("flow-keys", Duration.ofSeconds(60), () -> dispatcher.flowControl().forgetIdle(flowKeyIdle));
       List<Loop> loops = db.shared() ? List.of(maintenanceLoop, scheduleLoop, waitLoop, flowKeyLoop, reaperLoop)
           : List.of(maintenanceLoop, scheduleLoop, waitLoop, flowKeyLoop);
-      App app = new App(db, dispatcher, http, loops, schedules);
+      App app = new App(db, dispatcher, http, loops, schedules, metrics);
       self[0] = app;
       http.start(c.server().host(), c.server().port());
       dispatcher.start();
@@ -100,6 +109,7 @@ public final class App implements AutoCloseable {
       app.ready = dispatcher.isRunning();
       return app;
     } catch (RuntimeException e) {
+      if (metrics != null) metrics.close();
       db.close();
       throw e;
     }
@@ -139,6 +149,7 @@ public final class App implements AutoCloseable {
     http.close();
     loops.forEach(Loop::close);
     dispatcher.close();
+    metrics.close();
     db.close();
     EgressGuard.install(null);
   }

@@ -5,7 +5,7 @@ import java.util.List;
 
 /** Herald's settings, validated once at start. See defaults.toml for what each one does. */
 public record Config(Server server, Store store, Auth auth, Limits limits, Delivery delivery, Retention retention,
-    Egress egress) {
+    Egress egress, Metrics metrics) {
 
   public record Server(String host, int port, Duration idleTimeout, int maxConnections, Duration readTimeout) {}
 
@@ -33,4 +33,6 @@ public record Config(Server server, Store store, Auth auth, Limits limits, Deliv
   public record Retention(Duration dedupWindow, Duration dlq, Duration logs, Duration flowKeys) {}
 
   public record Egress(boolean allowPrivate, List<String> allow) {}
+
+  public record Metrics(boolean enabled) {}
 }

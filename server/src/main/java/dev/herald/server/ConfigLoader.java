@@ -129,7 +129,8 @@ public final class ConfigLoader {
             duration("delivery.lease-margin")),
         new Config.Retention(duration("retention.dedup-window"), duration("retention.dlq"), duration("retention.logs"),
             duration("retention.flow-keys")),
-        new Config.Egress(bool("egress.allow-private"), list("egress.allow")));
+        new Config.Egress(bool("egress.allow-private"), list("egress.allow")),
+        new Config.Metrics(bool("metrics.enabled")));
   }
 
   private String string(String key) {

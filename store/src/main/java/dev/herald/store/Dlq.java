@@ -150,6 +150,16 @@ public final class Dlq {
     Filters.anyOf(sql, args, "failure_state", f.failureStates());
   }
 
+  /** Entries in the DLQ (all sources). */
+  public long count() {
+    try (ResultSet rs = tx.prepare("SELECT count(*) FROM dlq").executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (SQLException e) {
+      throw new StoreException("counting DLQ entries", e);
+    }
+  }
+
   public boolean delete(String dlqId) {
     PreparedStatement ps = tx.prepare("DELETE FROM dlq WHERE dlq_id = ?");
     try {

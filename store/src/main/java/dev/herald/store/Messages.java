@@ -551,6 +551,36 @@ public final class Messages {
     }
   }
 
+  /**
+   * Messages waiting for their time or their turn ({@code 'P'}) or in an attempt ({@code 'A'}). The state
+   * is written into the SQL so SQLite counts over the state's partial index, not the table.
+   */
+  public long countInState(char state) {
+    if (state != 'P' && state != 'A') throw new IllegalArgumentException("state " + state);
+    try (ResultSet rs = tx.prepare("SELECT count(*) FROM messages WHERE state = '" + state + "'").executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (SQLException e) {
+      throw new StoreException("counting messages", e);
+    }
+  }
+
+  /** The lag of each queue with unfinished messages, at most {@code limit} queues, by name. */
+  public java.util.Map<String, Long> queueLags(int limit) {
+    PreparedStatement ps = tx.prepare("SELECT queue_name, count(*) FROM messages WHERE queue_name IS NOT NULL "
+        + "GROUP BY queue_name ORDER BY queue_name LIMIT ?");
+    java.util.Map<String, Long> out = new java.util.LinkedHashMap<>();
+    try {
+      ps.setInt(1, limit);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) out.put(rs.getString(1), rs.getLong(2));
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StoreException("counting queue lags", e);
+    }
+  }
+
   public long countPending() {
     try (ResultSet rs = tx.prepare("SELECT count(*) FROM messages").executeQuery()) {
       rs.next();
