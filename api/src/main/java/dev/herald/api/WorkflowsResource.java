@@ -95,6 +95,9 @@ final class WorkflowsResource {
     for (var e : given.entrySet()) {
       String lower = e.getKey().toLowerCase(java.util.Locale.ROOT);
       if (lower.equals("upstash-workflow-runid") && !e.getValue().isEmpty()) runId = e.getValue().get(0).trim();
+      // The run id is what makes a trigger a duplicate: a message deduplication would answer an existing
+      // message for a run that was never created.
+      if (lower.equals("upstash-deduplication-id") || lower.equals("upstash-content-based-deduplication")) continue;
       if (!lower.startsWith("upstash-workflow-")) h.put(e.getKey(), e.getValue());
     }
     if (runId == null || runId.isEmpty()) runId = workflows.newRunId();

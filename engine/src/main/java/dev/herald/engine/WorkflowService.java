@@ -146,8 +146,13 @@ public final class WorkflowService {
       flowKeys = flowKeys == null ? List.of() : List.copyOf(flowKeys);
     }
 
+    /** Whether this filters nothing. */
+    public boolean isAny() {
+      return hosts.isEmpty() && paths.isEmpty() && flowKeys.isEmpty();
+    }
+
     boolean matches(Workflows.Run r) {
-      if (hosts.isEmpty() && paths.isEmpty() && flowKeys.isEmpty()) return true;
+      if (isAny()) return true;
       java.net.URI u;
       try {
         u = java.net.URI.create(r.url());
@@ -392,26 +397,30 @@ public final class WorkflowService {
     }
     Long b = before;
     String bid = beforeId;
+    RunMatch m = match == null ? RunMatch.ANY : match;
     return db.read(tx -> {
       List<Workflows.Run> found = new ArrayList<>();
       Workflows.Run last = null; // the last run read, matching or not
       int read = 0;
       boolean more = true;
+      // Unfiltered: one page of full runs. Filtered here: pages of runs without their payloads (bodies
+      // and results can be large), then the full rows of the ones shown.
       while (found.size() <= count && more && read < LOG_SCAN) {
-        int page = match == RunMatch.ANY ? count + 1 : Math.min(CANCEL_PAGE, LOG_SCAN - read);
-        List<Workflows.Run> runs = tx.workflows().list(f, last == null ? b : Long.valueOf(last.createdAt()), last == null ? bid : last.runId(), page);
+        int page = m.isAny() ? count + 1 : Math.min(CANCEL_PAGE, LOG_SCAN - read);
+        List<Workflows.Run> runs = tx.workflows().list(f, last == null ? b : Long.valueOf(last.createdAt()),
+            last == null ? bid : last.runId(), page, m.isAny());
         for (Workflows.Run r : runs) {
           if (found.size() > count) break;
           last = r;
           read++;
-          if (match.matches(r)) found.add(r);
+          if (m.matches(r)) found.add(r);
         }
         more = runs.size() == page;
       }
       List<RunLog> out = new ArrayList<>();
       for (int i = 0; i < Math.min(count, found.size()); i++) {
-        Workflows.Run r = found.get(i);
-        out.add(new RunLog(r, tx.workflows().messages(r.runId())));
+        Workflows.Run r = m.isAny() ? found.get(i) : tx.workflows().find(found.get(i).runId()).orElse(null);
+        if (r != null) out.add(new RunLog(r, tx.workflows().messages(r.runId())));
       }
       String next = null;
       if (found.size() > count) {

@@ -72,9 +72,10 @@ final class Training {
       send(client, herald + "/v2/publish/" + dest, messages, deadline);
       awaitDelivered(delivered, messages, deadline);
 
-      send(client, herald + "/v2/queues", "{\"queueName\":\"" + QUEUE + "\",\"parallelism\":200,\"paused\":true}");
+      ok(send(client, herald + "/v2/queues", "{\"queueName\":\"" + QUEUE + "\",\"parallelism\":200,\"paused\":true}"));
       send(client, herald + "/v2/enqueue/" + QUEUE + "/" + dest, queued(messages), deadline);
-      send(client, herald + "/v2/queues/" + QUEUE + "/resume", "");
+      if (delivered.get() > messages) throw new IllegalStateException("the training queue was not paused");
+      ok(send(client, herald + "/v2/queues/" + QUEUE + "/resume", ""));
       awaitDelivered(delivered, messages + queued(messages), deadline);
       return delivered.get();
     } finally {
@@ -105,10 +106,14 @@ final class Training {
     }
   }
 
-  private static void send(HttpClient client, String target, String body) throws IOException, InterruptedException {
-    client.send(HttpRequest.newBuilder(URI.create(target)).timeout(Duration.ofSeconds(30))
+  private static int send(HttpClient client, String target, String body) throws IOException, InterruptedException {
+    return client.send(HttpRequest.newBuilder(URI.create(target)).timeout(Duration.ofSeconds(30))
         .header("Authorization", "Bearer " + Main.DEV_TOKEN).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.discarding());
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+  }
+
+  private static void ok(int status) throws IOException {
+    if (status / 100 != 2) throw new IOException("training: Herald answered " + status);
   }
 
   private static void awaitDelivered(AtomicInteger delivered, int total, long deadline) throws InterruptedException {

@@ -115,6 +115,18 @@ class WorkflowProtocolTest {
     sink.awaitRequests("/wf/3", 1, WAIT);
     herald.awaitWitness(sink, WAIT);
     assertThat(sink.requests("/wf/1")).as("the existing run got nothing more").hasSize(1);
+
+    // a message deduplication id does not make two runs one: the run id does
+    Map<String, Object> a = restItem("/wf/4", "wfr_b4", "same");
+    Map<String, Object> b = restItem("/wf/4", "wfr_b5", "same");
+    a.put("headers", Map.of("Upstash-Workflow-RunId", "wfr_b4", "Upstash-Deduplication-Id", "d1"));
+    b.put("headers", Map.of("Upstash-Workflow-RunId", "wfr_b5", "Upstash-Deduplication-Id", "d1",
+        "Upstash-Content-Based-Deduplication", "true"));
+    HttpResponse<String> both = herald.post("/v2/batch/trigger", batch(a, b));
+    assertThat(both.statusCode()).as(both.body()).isEqualTo(201);
+    assertThat(TestServer.json(both)).extracting(n -> n.get("workflowRunId").asString() + " " + n.get("deduplicated").asBoolean())
+        .containsExactly("wfr_b4 false", "wfr_b5 false");
+    sink.awaitRequests("/wf/4", 2, WAIT);
   }
 
   @Test

@@ -67,6 +67,8 @@ public final class Workflows {
 
   private static final String RUN_COLUMNS = "run_id, url, state, created_at, completed_at, trigger_id, caller_ip, labels, "
       + "dlq_id, initial_body, response, invoker, settings";
+  private static final String RUN_COLUMNS_LIGHT = "run_id, url, state, created_at, completed_at, trigger_id, caller_ip, "
+      + "labels, dlq_id, NULL, NULL, NULL, settings";
 
   public Optional<Run> find(String runId) {
     return one("SELECT " + RUN_COLUMNS + " FROM workflow_runs WHERE run_id = ?", runId, "reading workflow run ");
@@ -109,10 +111,11 @@ public final class Workflows {
 
   /**
    * Running runs matching {@code f}, oldest first, after the run ({@code afterCreated}, {@code afterId}) in
-   * that order (null: from the start), at most {@code limit}: the pages of a bulk cancel.
+   * that order (null: from the start), at most {@code limit}: the pages of a bulk cancel. Without their
+   * payloads (initial body, response, invoker: null), which a cancel does not need.
    */
   public List<Run> running(RunFilter f, Long afterCreated, String afterId, int limit) {
-    StringBuilder sql = new StringBuilder("SELECT " + RUN_COLUMNS + " FROM workflow_runs WHERE state = '" + STARTED + "'");
+    StringBuilder sql = new StringBuilder("SELECT " + RUN_COLUMNS_LIGHT + " FROM workflow_runs WHERE state = '" + STARTED + "'");
     List<Object> args = new ArrayList<>();
     if (f.urlExact()) {
       Filters.anyOf(sql, args, "url", f.urls());
@@ -243,7 +246,15 @@ public final class Workflows {
 
   /** Runs newest first, after the cursor (created_at, run_id) when given. */
   public List<Run> list(Filter f, Long beforeCreatedAt, String beforeRunId, int limit) {
-    StringBuilder sql = new StringBuilder("SELECT " + RUN_COLUMNS + " FROM workflow_runs WHERE 1 = 1");
+    return list(f, beforeCreatedAt, beforeRunId, limit, true);
+  }
+
+  /**
+   * {@link #list(Filter, Long, String, int)}; without {@code payloads} the runs come without their initial
+   * body, response and invoker (null), which can be large: for scans that only look at the URL and settings.
+   */
+  public List<Run> list(Filter f, Long beforeCreatedAt, String beforeRunId, int limit, boolean payloads) {
+    StringBuilder sql = new StringBuilder("SELECT " + (payloads ? RUN_COLUMNS : RUN_COLUMNS_LIGHT) + " FROM workflow_runs WHERE 1 = 1");
     List<Object> args = new ArrayList<>();
     if (f.runId() != null) {
       sql.append(" AND run_id = ?");

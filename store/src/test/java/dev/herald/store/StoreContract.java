@@ -339,6 +339,10 @@ abstract class StoreContract {
     assertThat(all.get(0).id()).as("the entry written when the row went keeps the id it was listed under")
         .isEqualTo(before.get(0).id());
     assertThat(all.get(0)).as("and everything else it showed").isEqualTo(before.get(0));
+    var byCaller = new Events.Filter(null, List.of("CREATED"), null, null, null, null, null, null, List.of("127.0.0.1"),
+        null, null, true);
+    assertThat(db.<List<Events.Event>>read(tx -> tx.events().list(byCaller, 0, 10))).as("the caller IP was copied too")
+        .extracting(Events.Event::messageId).containsExactly("msg_1");
     assertThat(all.get(0).time()).isEqualTo(m.createdAt().toEpochMilli());
     assertThat(all.get(2).detail()).as("the final entry shows only its own detail").isEqualTo(Map.of("responseStatus", 200));
   }
