@@ -346,6 +346,27 @@ class WorkflowProtocolTest {
     assertThat(second.get("cursor").asString()).as("the last page: wfr_l1 is older but not on that path").isEmpty();
   }
 
+  @Test
+  void a_filtered_run_log_reads_at_most_5000_runs_per_request_and_its_cursor_goes_on_from_there() {
+    List<Map<String, Object>> items = new ArrayList<>();
+    items.add(restItem("/wf/old", "wfr_a_old", "{}"));
+    for (int i = 0; i < 5000; i++) items.add(restItem("/wf/new", String.format("wfr_b_%04d", i), "{}"));
+    for (int from = 0; from < items.size(); from += 1000) {
+      HttpResponse<String> r = herald.post("/v2/batch/trigger",
+          TestServer.JSON.writeValueAsString(items.subList(from, Math.min(items.size(), from + 1000))));
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    }
+    // newest first: the 5,000 wfr_b_* runs (same creation time, higher ids), then wfr_a_old
+    JsonNode first = TestServer.json(herald.get("/v2/workflows/logs?path=/wf/old"));
+    assertThat(first.get("runs")).as("the bound ran out before the old run").isEmpty();
+    assertThat(first.get("cursor").asString()).endsWith(":wfr_b_0000");
+    JsonNode second = TestServer.json(herald.get("/v2/workflows/logs?path=/wf/old&cursor=" + first.get("cursor").asString()));
+    assertThat(second.get("runs")).extracting(n -> n.get("workflowRunId").asString()).containsExactly("wfr_a_old");
+    assertThat(second.get("cursor").asString()).isEmpty();
+    assertThat(TestServer.json(herald.get("/v2/workflows/logs?count=3")).get("runs"))
+        .extracting(n -> n.get("workflowRunId").asString()).containsExactly("wfr_b_4999", "wfr_b_4998", "wfr_b_4997");
+  }
+
   private List<String> loggedRuns(String query) {
     HttpResponse<String> r = herald.get("/v2/workflows/logs?" + query);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
