@@ -241,8 +241,7 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
   public void created(Messages.Due d) {
     if (d.flowKey() != null) flows.register(d);
     if (d.queueName() != null && !d.started()) {
-      queues.touched(d.queueName());
-      signal();
+      if (queues.touched(d.queueName())) signal(); // a paused queue's messages wait for its resume
       return;
     }
     if (d.dueAt() <= horizon) {

@@ -52,9 +52,14 @@ final class QueueGate {
     if (s != null) s.holders.keySet().forEach(callbacks::remove);
   }
 
-  /** A fresh message was enqueued: its queue should look for work. */
-  synchronized void touched(String queue) {
-    queues.computeIfAbsent(queue, q -> new State()).dirty = true;
+  /**
+   * A fresh message was enqueued: its queue should look for work. Returns false when the queue is
+   * paused: nothing can start until its resume, which wakes the dispatcher itself.
+   */
+  synchronized boolean touched(String queue) {
+    State s = queues.computeIfAbsent(queue, q -> new State());
+    s.dirty = true;
+    return !s.paused;
   }
 
   /** The parallelism this gate applies to {@code queue} (1 for a queue it has not been told about). */

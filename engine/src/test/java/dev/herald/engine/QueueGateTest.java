@@ -33,6 +33,18 @@ class QueueGateTest {
   }
 
   @Test
+  void a_message_enqueued_into_a_paused_queue_asks_for_no_wake_up_and_is_looked_at_after_the_resume() {
+    gate.configure("q", 1, true);
+    assertThat(gate.touched("q")).as("paused: nothing can start").isFalse();
+    assertThat(gate.withRoom(false)).isEmpty();
+    gate.configure("q", 1, false);
+    assertThat(gate.withRoom(false)).as("the resume finds the queue still marked").extracting(QueueGate.Room::queue)
+        .containsExactly("q");
+    assertThat(gate.touched("q")).isTrue();
+    assertThat(gate.touched("new")).as("a queue the gate was not told about yet").isTrue();
+  }
+
+  @Test
   void resync_forgets_holders_that_ended_on_another_node_and_learns_new_ones() {
     gate.configure("q", 1, false);
     gate.started("q", "msg_a"); // its retry was then delivered by another node, which wrote a callback
