@@ -321,7 +321,11 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
       }
     }
     for (QueueGate.Room q : queues.withRoom(everyQueue)) {
-      List<Messages.Due> head = db.read(tx -> tx.messages().nextInQueue(q.queue(), now, q.parallelism()));
+      // As many as there is room for, plus those that may still show as pending but hold a slot already:
+      // reading a whole parallelism's worth per pass cost a read of up to `parallelism` rows per finished
+      // message while a wide queue drained.
+      int want = Math.min(q.parallelism(), q.room() + q.skip().size());
+      List<Messages.Due> head = db.read(tx -> tx.messages().nextInQueue(q.queue(), now, want));
       int taken = 0;
       for (Messages.Due d : head) {
         if (taken == q.room()) break;
