@@ -31,6 +31,9 @@ final class Metrics implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Metrics.class);
   static final long STORE_EVERY_MS = 5000;
   static final int MAX_QUEUES = 200;
+  /** One help text for every state (Prometheus has one per metric name). */
+  private static final String MESSAGES_HELP = "Messages in the store by state: pending (waiting for their time, "
+      + "their turn or a retry) or active (in an attempt); all nodes";
 
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final JvmGcMetrics gc = new JvmGcMetrics();
@@ -57,9 +60,9 @@ final class Metrics implements AutoCloseable {
     FunctionCounter.builder("herald.store.writes", db.committer(), c -> c.ops())
         .description("Write operations those commits carried").register(registry);
     Gauge.builder("herald.messages", this, m -> m.counts().pending()).tag("state", "pending")
-        .description("Messages in the store waiting for their time, their turn or a retry (all nodes)").register(registry);
+        .description(MESSAGES_HELP).register(registry);
     Gauge.builder("herald.messages", this, m -> m.counts().active()).tag("state", "active")
-        .description("Messages in the store waiting for their time, their turn or a retry (all nodes)").register(registry);
+        .description(MESSAGES_HELP).register(registry);
     Gauge.builder("herald.dlq.messages", this, m -> m.counts().dlq())
         .description("Entries in the dead-letter queue (all nodes)").register(registry);
     queueLag = MultiGauge.builder("herald.queue.lag")
