@@ -89,6 +89,9 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
   private final Timer attemptSuccess;
   private final Timer attemptError;
   private final Timer attemptNoResponse;
+  private final Timer waitUngated;
+  private final Timer waitQueued;
+  private final Timer waitFlow;
   private volatile long horizon = Long.MIN_VALUE;
   private volatile boolean rescan = true;
   private long scanDue = Long.MIN_VALUE;
@@ -119,6 +122,9 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
     this.attemptSuccess = attemptTimer(metrics, "success");
     this.attemptError = attemptTimer(metrics, "error");
     this.attemptNoResponse = attemptTimer(metrics, "no_response");
+    this.waitUngated = waitTimer(metrics, "none");
+    this.waitQueued = waitTimer(metrics, "queue");
+    this.waitFlow = waitTimer(metrics, "flow");
     Gauge.builder("herald.attempts.in.flight", permits, p -> settings.concurrency() - p.availablePermits())
         .description("Attempts running on this node, and slots reserved for publishes about to start one").register(metrics);
   }
@@ -126,6 +132,18 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
   private static Counter attempts(MeterRegistry metrics, String outcome) {
     return Counter.builder("herald.attempts").tag("outcome", outcome)
         .description("Attempts ended on this node, by what followed: delivered, a retry, or failed for good").register(metrics);
+  }
+
+  /**
+   * Seconds from when a message was due (its not-before time) to the start of its first attempt: the
+   * scheduler's lateness for {@code gated="none"}, plus the wait for a slot of its queue ({@code queue})
+   * or its flow-control key ({@code flow}).
+   */
+  private static Timer waitTimer(MeterRegistry metrics, String gated) {
+    return Timer.builder("herald.attempt.wait").tag("gated", gated)
+        .description("From a message's due time to the start of its first attempt, by what it waited for besides the clock")
+        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofHours(1))
+        .register(metrics);
   }
 
   /** Seconds from the request's start to its answer (or to the error): the destination's side of an attempt. */
@@ -423,6 +441,10 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
 
   private void attempt(Message m, String lease) {
     try {
+      if (m.retried() == 0 && m.crashes() == 0) {
+        Timer wait = m.queueName() != null ? waitQueued : m.flowControlKey() != null ? waitFlow : waitUngated;
+        wait.record(Math.max(0, clock.millis() - m.notBefore().toEpochMilli()), TimeUnit.MILLISECONDS);
+      }
       long t0 = System.nanoTime();
       Outcome outcome = sender.send(m);
       timer(outcome).record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);

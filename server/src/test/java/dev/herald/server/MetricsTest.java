@@ -58,6 +58,8 @@ class MetricsTest {
         .containsEntry("herald_attempts_total{outcome=\"retry\"}", 0.0)
         .containsEntry("herald_attempt_duration_seconds_count{result=\"success\"}", 2.0)
         .containsEntry("herald_attempt_duration_seconds_count{result=\"error\"}", 1.0)
+        .containsEntry("herald_attempt_wait_seconds_count{gated=\"none\"}", 3.0) // a, b and c; the queued ones have not started
+        .containsEntry("herald_attempt_wait_seconds_count{gated=\"queue\"}", 0.0)
         .containsEntry("herald_dlq_messages", 1.0)
         .containsEntry("herald_queue_lag{queue=\"orders\"}", 2.0)
         .containsEntry("herald_messages{state=\"pending\"}", 2.0)
@@ -78,6 +80,19 @@ class MetricsTest {
         .containsEntry("herald_messages_published_total", 2.0);
     clock.advance(Duration.ofSeconds(5));
     assertThat(scrape()).containsEntry("herald_queue_lag{queue=\"q\"}", 2.0);
+  }
+
+  @Test
+  void the_attempt_wait_is_the_time_from_when_a_message_was_due_to_its_start() {
+    herald = TestServer.start(Map.of(), clock);
+    herald.publish(sink.url("/late"), "x", "Upstash-Delay", "10s");
+    clock.advance(Duration.ofSeconds(12)); // due 10 s after its publish; started 2 s late on this clock
+    herald.awaitWitness(sink, WAIT); // a pass at the new time
+    sink.awaitRequests("/late", 1, WAIT);
+    await().atMost(WAIT).until(() -> scrape().get("herald_attempts_total{outcome=\"delivered\"}") == 2.0);
+    Map<String, Double> m = scrape();
+    assertThat(m).containsEntry("herald_attempt_wait_seconds_count{gated=\"none\"}", 2.0) // it and the witness
+        .containsEntry("herald_attempt_wait_seconds_sum{gated=\"none\"}", 2.0);
   }
 
   @Test
