@@ -34,7 +34,9 @@ public final class FlowControlView {
    */
   public List<Key> all() {
     if (db.shared()) db.<List<FlowKeys.Control>>read(tx -> tx.flowKeys().all()).forEach(gate::apply);
-    for (String k : db.<List<String>>read(tx -> tx.messages().flowKeys())) revive(k);
+    for (Messages.Due newest : db.<List<Messages.Due>>read(tx -> tx.messages().newestPerFlowKey())) {
+      if (!gate.exists(newest.flowKey())) gate.register(newest); // forgotten while idle: see revive
+    }
     return gate.views().stream().map(FlowControlView::key).toList();
   }
 

@@ -487,13 +487,15 @@ public final class Messages {
     }
   }
 
-  /** The flow-control keys of unfinished messages. */
-  public List<String> flowKeys() {
-    PreparedStatement ps = tx.prepare("SELECT DISTINCT flow_key FROM messages WHERE flow_key IS NOT NULL");
-    List<String> out = new ArrayList<>();
-    try (ResultSet rs = ps.executeQuery()) {
-      while (rs.next()) out.add(rs.getString(1));
-      return out;
+  /**
+   * For each flow-control key of unfinished messages, its newest one ({@link #newestWithFlowKey} of every
+   * key at once): what a listing of keys needs to know the keys it forgot.
+   */
+  public List<Due> newestPerFlowKey() {
+    PreparedStatement ps = tx.prepare("SELECT " + DUE_COLUMNS + " FROM messages m WHERE flow_key IS NOT NULL "
+        + "AND seq = (SELECT max(seq) FROM messages WHERE flow_key = m.flow_key)");
+    try {
+      return dues(ps);
     } catch (SQLException e) {
       throw new StoreException("listing flow-control keys of messages", e);
     }

@@ -414,6 +414,27 @@ abstract class StoreContract {
   // ---- flow-control keys
 
   @Test
+  void the_newest_unfinished_message_of_each_flow_key_is_read_in_one_query() {
+    insert(withFlowKey("msg_1", "a", 2), now());
+    insert(withFlowKey("msg_2", "b", 3), now());
+    insert(withFlowKey("msg_3", "a", 5), now()); // a's newest: its limits apply
+    insert(aMessage("msg_4"), now());
+    assertThat(db.<List<Messages.Due>>read(tx -> tx.messages().newestPerFlowKey()))
+        .extracting(d -> d.flowKey() + " " + d.id() + " " + d.flowParallelism())
+        .containsExactlyInAnyOrder("a msg_3 5", "b msg_2 3");
+    assertThat(db.<Optional<Messages.Due>>read(tx -> tx.messages().newestWithFlowKey("a"))).get()
+        .extracting(Messages.Due::id).isEqualTo("msg_3");
+  }
+
+  private static Message withFlowKey(String id, String key, int parallelism) {
+    Message m = aMessage(id);
+    return new Message(m.id(), m.url(), m.topicName(), m.endpointName(), m.queueName(), m.scheduleId(), m.method(),
+        m.headers(), m.body(), m.maxRetries(), m.retryDelayExpression(), m.timeoutMillis(), m.callback(),
+        m.callbackConfig(), m.failureCallback(), m.failureCallbackConfig(), m.labels(), m.redact(), key, parallelism, 0, 0,
+        m.notBefore(), m.createdAt(), m.callerIp(), m.retried(), m.crashes(), m.sourceMessageId(), m.workflow());
+  }
+
+  @Test
   void a_flow_keys_control_state_is_stored_and_has_the_last_word_at_claim() {
     Messages.Due d = new Messages.Due("msg_f", now(), null, false, "fk", 5, 2, 60); // parallelism 5, 2 a minute
     assertThat(flowKeyAllows(d)).isTrue();
