@@ -8,6 +8,7 @@
 #
 # Env: ROUNDS (3) N (20000) LAT_N (5000) RATE (500) SCENARIOS (burst,rate,delayed)
 #      SYSTEMS (sut,bullmq:http,pgboss:http) SUT_PORT (18380) SINK_PORT (18391) PEER_PORT (18390) PEERS_TIMEOUT_S (3600, hard bound)
+#      SUT (herald; relay or netty-relay: a relay with nothing stored in Herald's place, see lib/sut.sh)
 #      HERALD_JAVA_OPTS (replaces the launcher's JVM options) HERALD_JAVA_OPTS_EXTRA (added to them, e.g. a JFR recording) HARNESS_SRC HARNESS_DIR PERF_TMP
 # Herald runs in its only mode: SQLite WAL, synchronous=FULL, fsync before every 2xx.
 set -euo pipefail
@@ -24,6 +25,9 @@ OUT="$HERE/results/$STAMP"
 echo "== building Herald" >&2
 "$ROOT/herald" version >&2
 "$ROOT/herald" train >&2 || true # the JVM's AOT cache, before the harness starts Herald (no-op below JDK 25)
+if [ "${SUT:-herald}" != herald ]; then
+  (cd "$ROOT" && JAVA_HOME="$("$ROOT/scripts/find-jdk.sh")" mvn -B -q -DskipTests -Pjmh -pl bench -am package) >&2
+fi
 echo "== preparing harness in $HARNESS_DIR" >&2
 need_cmd redis-server redis-server; need_cmd psql postgresql
 prepare_harness npm
@@ -45,7 +49,7 @@ set -e
 mkdir -p "$OUT"
 for f in summary.md summary.json machine.json bench.log raw.jsonl; do [ -f "$RAWOUT/$f" ] && cp "$RAWOUT/$f" "$OUT/"; done
 {
-  echo "command: ROUNDS=$ROUNDS N=$N LAT_N=$LAT_N RATE=$RATE SCENARIOS=$SCENARIOS SYSTEMS=$SYSTEMS bench/peers.sh"
+  echo "command: SUT=${SUT:-herald} ROUNDS=$ROUNDS N=$N LAT_N=$LAT_N RATE=$RATE SCENARIOS=$SCENARIOS SYSTEMS=$SYSTEMS bench/peers.sh"
   echo "herald: $HEAD_AT_START (HEAD when the run started), durability: SQLite WAL synchronous=FULL (fsync before every 2xx)"
   echo "machine: nproc=$(nproc) mem=$(free -m | awk '/Mem:/{print $2" MiB"}') kernel=$(uname -r) cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
   echo "HERALD_JAVA_OPTS=${HERALD_JAVA_OPTS:-<launcher default>} HERALD_JAVA_OPTS_EXTRA=${HERALD_JAVA_OPTS_EXTRA:-}"
