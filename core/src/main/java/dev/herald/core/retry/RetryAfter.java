@@ -13,12 +13,15 @@ import java.util.function.Function;
  * Reads how long a destination asked us to wait (spec 5.3) from {@code Retry-After} and the
  * {@code X-RateLimit-Reset*} family. Accepts integer seconds, an HTTP date, an epoch-seconds
  * timestamp (common for X-RateLimit-Reset) and Go-style durations ({@code 6m5s}, {@code 1.5h}).
- * The answer is capped at one day (ARCHITECTURE.md); dates in the past mean "now".
+ * A wait longer than one day is ignored, as QStash does (spec 5.3): the message's own back-off applies
+ * then. Dates in the past mean "now".
  */
 public final class RetryAfter {
   public static final List<String> HEADERS =
       List.of("retry-after", "x-ratelimit-reset", "x-ratelimit-reset-requests", "x-ratelimit-reset-tokens");
   private static final long EPOCH_SECONDS_THRESHOLD = 1_000_000_000L;
+  /** Stands for any wait too long to be worth writing down (it is ignored like every wait over a day). */
+  static final Duration TOO_LONG = Duration.ofDays(36_500);
 
   private RetryAfter() {}
 
@@ -28,17 +31,18 @@ public final class RetryAfter {
       String v = header.apply(name);
       if (v == null) continue;
       Optional<Duration> d = parse(v, now);
-      if (d.isPresent()) return d;
+      if (d.isPresent() && d.get().compareTo(Backoff.CAP) <= 0) return d; // a longer one is as good as none
     }
     return Optional.empty();
   }
 
+  /** The wait one header value asks for (at most {@link #TOO_LONG}); {@link #from} ignores it above a day. */
   public static Optional<Duration> parse(String raw, Instant now) {
     String v = raw.trim();
     if (v.isEmpty() || v.length() > 64) return Optional.empty();
     Duration d;
     if (v.chars().allMatch(c -> c >= '0' && c <= '9')) {
-      if (v.length() > 12) return Optional.of(Backoff.CAP);
+      if (v.length() > 12) return Optional.of(TOO_LONG);
       long n = Long.parseLong(v);
       d = n >= EPOCH_SECONDS_THRESHOLD ? Duration.between(now, Instant.ofEpochSecond(n)) : Duration.ofSeconds(n);
     } else {
@@ -46,7 +50,7 @@ public final class RetryAfter {
       if (d == null) return Optional.empty();
     }
     if (d.isNegative()) d = Duration.ZERO;
-    return Optional.of(d.compareTo(Backoff.CAP) > 0 ? Backoff.CAP : d);
+    return Optional.of(d);
   }
 
   private static Optional<Duration> httpDate(String v, Instant now) {
@@ -86,7 +90,7 @@ public final class RetryAfter {
       if (unit < 0) return Optional.empty();
       nanos += n * unit;
     }
-    if (nanos > Backoff.CAP.toNanos()) return Optional.of(Backoff.CAP);
+    if (nanos > Backoff.CAP.toNanos()) return Optional.of(TOO_LONG);
     return Optional.of(Duration.ofNanos((long) nanos));
   }
 }

@@ -101,8 +101,9 @@ class TransitionsTest {
   }
 
   @Test
-  void a_retry_after_longer_than_a_day_waits_one_day() {
-    assertThat(decide(attempt(0, 3), status(429, "Retry-After", "999999"))).isEqualTo(new Retry(NOW.plus(Backoff.CAP), 1, 0));
+  void a_retry_after_longer_than_a_day_is_ignored_for_the_back_off() { // spec 5.3
+    assertThat(decide(attempt(0, 3), status(429, "Retry-After", "999999")))
+        .isEqualTo(decide(attempt(0, 3), status(429)));
   }
 
   @Test

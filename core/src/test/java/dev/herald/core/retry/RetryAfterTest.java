@@ -21,8 +21,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 class RetryAfterTest {
   private static final Instant NOW = Instant.parse("2025-03-10T12:00:00Z");
 
+  /** What a response with this Retry-After asks for. */
   private static Optional<Duration> parse(String raw) {
-    return RetryAfter.parse(raw, NOW);
+    return RetryAfter.from(Map.of("retry-after", raw)::get, NOW);
   }
 
   private static String httpDate(Instant t) {
@@ -80,14 +81,21 @@ class RetryAfterTest {
   }
 
   @Test
-  void retry_after_longer_than_a_day_is_capped() {
-    assertThat(parse("86401")).contains(Backoff.CAP);
-    assertThat(parse("999999999")).contains(Backoff.CAP);
-    assertThat(parse("9999999999999999")).contains(Backoff.CAP);
-    assertThat(parse("25h")).contains(Backoff.CAP);
-    assertThat(parse("99999999999999999999999h")).contains(Backoff.CAP);
-    assertThat(parse(httpDate(NOW.plus(Duration.ofDays(3))))).contains(Backoff.CAP);
-    assertThat(parse(Long.toString(NOW.getEpochSecond() + 10 * 86400))).contains(Backoff.CAP);
+  void a_wait_longer_than_a_day_is_ignored() { // spec 5.3: the message's own back-off applies instead
+    assertThat(parse("86401")).isEmpty();
+    assertThat(parse("999999999")).isEmpty();
+    assertThat(parse("9999999999999999")).isEmpty();
+    assertThat(parse("25h")).isEmpty();
+    assertThat(parse("24h0m0.001s")).isEmpty();
+    assertThat(parse("99999999999999999999999h")).isEmpty();
+    assertThat(parse(httpDate(NOW.plus(Duration.ofDays(3))))).isEmpty();
+    assertThat(parse(Long.toString(NOW.getEpochSecond() + 10 * 86400))).isEmpty();
+  }
+
+  @Test
+  void a_header_asking_for_too_long_gives_way_to_the_next_of_the_family() {
+    Map<String, String> headers = Map.of("retry-after", "90000", "x-ratelimit-reset", "30");
+    assertThat(RetryAfter.from(headers::get, NOW)).contains(Duration.ofSeconds(30));
   }
 
   @Test
@@ -149,14 +157,14 @@ class RetryAfterTest {
   }
 
   @Property
-  void any_integer_number_of_seconds_is_read_and_capped(@ForAll @LongRange(max = 999_999_999L) long seconds) {
-    assertThat(parse(Long.toString(seconds))).contains(seconds > 86400 ? Backoff.CAP : Duration.ofSeconds(seconds));
+  void any_integer_number_of_seconds_up_to_a_day_is_read(@ForAll @LongRange(max = 999_999_999L) long seconds) {
+    assertThat(parse(Long.toString(seconds))).isEqualTo(seconds > 86400 ? Optional.empty() : Optional.of(Duration.ofSeconds(seconds)));
   }
 
   @Property
-  void any_http_date_is_read_and_capped(@ForAll @LongRange(min = -10_000_000, max = 10_000_000) long offsetSeconds) {
-    Duration expected = Duration.ofSeconds(Math.max(0, Math.min(86400, offsetSeconds)));
-    assertThat(parse(httpDate(NOW.plusSeconds(offsetSeconds)))).contains(expected);
+  void any_http_date_up_to_a_day_ahead_is_read(@ForAll @LongRange(min = -10_000_000, max = 10_000_000) long offsetSeconds) {
+    Optional<Duration> expected = offsetSeconds > 86400 ? Optional.empty() : Optional.of(Duration.ofSeconds(Math.max(0, offsetSeconds)));
+    assertThat(parse(httpDate(NOW.plusSeconds(offsetSeconds)))).isEqualTo(expected);
   }
 
   private static void withinBounds(Duration d) {
