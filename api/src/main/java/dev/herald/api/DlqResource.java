@@ -61,6 +61,7 @@ final class DlqResource {
 
   ApiResponse deleteMany(ApiRequest req) {
     Queries.onlyKnown(req, BULK);
+    if (selectsNothing(req)) return ApiResponse.ok(Map.of("deleted", 0));
     var page = dlq.deleteMatching(filter(req, true), req.queryFirst("cursor"), Queries.count(req, 100, 100));
     Map<String, Object> o = new LinkedHashMap<>();
     o.put("deleted", page.items().size());
@@ -76,6 +77,7 @@ final class DlqResource {
 
   ApiResponse retryMany(ApiRequest req) {
     Queries.onlyKnown(req, BULK);
+    if (selectsNothing(req)) return ApiResponse.of(201, Map.of("responses", List.of()));
     var page = dlq.retryMatching(filter(req, true), req.queryFirst("cursor"), Queries.count(req, 100, 100), overrides(req));
     Map<String, Object> o = new LinkedHashMap<>();
     o.put("responses", page.items().stream().map(mid -> Map.of("messageId", mid)).toList());
@@ -183,7 +185,8 @@ final class DlqResource {
 
   private static Dlq.Filter filter(ApiRequest req, boolean allowLegacyBody) {
     List<String> dlqIds = new ArrayList<>(req.queryList("dlqIds"));
-    if (allowLegacyBody && req.body().length > 0) dlqIds.addAll(legacyIds(req.body()));
+    List<String> legacy = allowLegacyBody && req.body().length > 0 ? legacyIds(req.body()) : null;
+    if (legacy != null) dlqIds.addAll(legacy);
     boolean latestFirst = "latestFirst".equals(req.queryFirst("order"));
     List<String> urls = new ArrayList<>(req.queryList("url"));
     urls.addAll(req.queryList("workflowUrl")); // a workflow's steps are messages to its URL
@@ -195,15 +198,41 @@ final class DlqResource {
         req.queryList("failureFunctionState"));
   }
 
+  /**
+   * A legacy body that names no entry ({@code {"dlqIds": []}}) selects nothing. Without this, an empty
+   * list would read as "no selection", which means every entry.
+   */
+  private static boolean selectsNothing(ApiRequest req) {
+    if (req.body().length == 0 || !req.queryList("dlqIds").isEmpty()) return false;
+    List<String> ids = legacyIds(req.body());
+    return ids != null && ids.isEmpty();
+  }
+
+  /**
+   * The legacy body {@code {"dlqIds": ["...", ...]}} (py, Go); null when it names none ({@code {}}).
+   * Anything else in it is refused, changing nothing.
+   */
   private static List<String> legacyIds(byte[] body) {
+    JsonNode n;
     try {
-      JsonNode n = Json.MAPPER.readTree(body);
-      List<String> out = new ArrayList<>();
-      if (n.has("dlqIds")) n.get("dlqIds").forEach(x -> out.add(x.asString()));
-      return out;
+      n = Json.MAPPER.readTree(body);
     } catch (RuntimeException e) {
-      throw ApiException.badRequest("body: expected {\"dlqIds\": [...]}");
+      throw ApiException.badRequest("body: invalid JSON");
     }
+    String expected = "body: expected {\"dlqIds\": [\"...\"]}";
+    if (n == null || !n.isObject()) throw ApiException.badRequest(expected);
+    for (String k : n.propertyNames()) {
+      if (!k.equals("dlqIds")) throw ApiException.badRequest("unknown field '" + Queries.clip(k) + "' in body");
+    }
+    JsonNode ids = n.get("dlqIds");
+    if (ids == null) return null;
+    if (!ids.isArray()) throw ApiException.badRequest(expected);
+    List<String> out = new ArrayList<>();
+    for (JsonNode x : ids) {
+      if (!x.isString()) throw ApiException.badRequest(expected);
+      out.add(x.asString());
+    }
+    return out;
   }
 
   static Map<String, Object> view(Dlq.Entry e) {

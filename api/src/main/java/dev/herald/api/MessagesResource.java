@@ -44,15 +44,22 @@ final class MessagesResource {
       if (!body.isObject()) throw ApiException.badRequest("body: expected a JSON object");
       for (var e : body.properties()) {
         String k = e.getKey();
-        if (k.equals("fromDate")) from = e.getValue().asLong();
-        else if (k.equals("toDate")) to = e.getValue().asLong();
-        else if (f.containsKey(k)) {
-          if (e.getValue().isArray()) e.getValue().forEach(x -> f.get(k).add(x.asString()));
-          else f.get(k).add(e.getValue().asString());
+        JsonNode v = e.getValue();
+        if (k.equals("fromDate") || k.equals("toDate")) {
+          if (!v.isIntegralNumber()) throw ApiException.badRequest("body: " + k + " must be a number of milliseconds");
+          if (k.equals("fromDate")) from = v.asLong();
+          else to = v.asLong();
+        } else if (f.containsKey(k)) {
+          for (JsonNode x : v.isArray() ? v : List.of(v)) {
+            if (!x.isString()) throw ApiException.badRequest("body: " + k + " must be a string or an array of strings");
+            f.get(k).add(x.asString());
+          }
         } else {
           throw ApiException.badRequest("unknown field '" + Queries.clip(k) + "' in body");
         }
       }
+      // {"messageIds": []} names no message: it cancels none (only no selection at all means every message)
+      if (body.has("messageIds") && f.get("messageIds").isEmpty()) return ApiResponse.ok(Map.of("cancelled", 0));
     }
     f.get("callerIp").addAll(f.get("callerIP"));
     Messages.Filter filter = new Messages.Filter(f.get("messageIds"), f.get("topicName"), f.get("queueName"), f.get("url"),

@@ -87,6 +87,29 @@ class BulkCancelTest {
   }
 
   @Test
+  void an_empty_list_of_ids_in_the_body_cancels_nothing() {
+    delayed("/none", "kept");
+
+    HttpResponse<String> r = herald.call("DELETE", "/v2/messages", "{\"messageIds\": []}", "Content-Type", "application/json");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(TestServer.json(r).get("cancelled").asInt()).isZero();
+    assertOnlyDeliveredBesidesTheSentinel("/none", "kept");
+  }
+
+  @Test
+  void a_body_of_the_wrong_shape_is_refused_and_cancels_nothing() {
+    delayed("/shape", "kept");
+
+    for (String body : List.of("{\"messageIds\": [5]}", "{\"messageIds\": {\"a\": 1}}", "{\"queueName\": [null]}",
+        "{\"fromDate\": \"yesterday\"}", "{\"messageId\": [\"x\"]}", "[\"x\"]")) {
+      HttpResponse<String> r = herald.call("DELETE", "/v2/messages", body, "Content-Type", "application/json");
+      assertThat(r.statusCode()).as(body + " -> " + r.body()).isEqualTo(400);
+      assertThat(TestServer.json(r).get("error").asString()).isNotBlank();
+    }
+    assertOnlyDeliveredBesidesTheSentinel("/shape", "kept");
+  }
+
+  @Test
   void no_ids_and_no_filter_cancels_every_pending_message() {
     delayed("/all", "a");
     delayed("/all", "b");

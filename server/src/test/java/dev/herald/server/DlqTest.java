@@ -111,6 +111,25 @@ class DlqTest {
   }
 
   @Test
+  void a_legacy_body_of_the_wrong_shape_deletes_and_retries_nothing() {
+    sink.on("/keep", n -> Reply.of(500));
+    deadLetter("/keep");
+    deadLetter("/keep");
+
+    for (String body : List.of("{\"dlqIds\": \"nope\"}", "{\"dlqId\": [\"nope\"]}", "{\"dlqIds\": [1]}", "[]", "{")) {
+      HttpResponse<String> del = herald.call("DELETE", "/v2/dlq", body, "Content-Type", "application/json");
+      assertThat(del.statusCode()).as(body + " -> " + del.body()).isEqualTo(400);
+      HttpResponse<String> retry = herald.call("POST", "/v2/dlq/retry", body, "Content-Type", "application/json");
+      assertThat(retry.statusCode()).as(body + " -> " + retry.body()).isEqualTo(400);
+    }
+    HttpResponse<String> none = herald.call("DELETE", "/v2/dlq", "{\"dlqIds\": []}", "Content-Type", "application/json");
+    assertThat(TestServer.json(none).get("deleted").asInt()).as(none.body()).isZero();
+    HttpResponse<String> noRetry = herald.call("POST", "/v2/dlq/retry", "{\"dlqIds\": []}", "Content-Type", "application/json");
+    assertThat(TestServer.json(noRetry).get("responses")).as(noRetry.body()).isEmpty();
+    assertThat(TestServer.json(herald.get("/v2/dlq")).get("messages")).hasSize(2);
+  }
+
+  @Test
   void retrying_one_entry_delivers_it_again_as_a_new_message_and_removes_the_entry() {
     sink.on("/r", n -> Reply.of(healthy.get() ? 200 : 500));
     String id = deadLetter("/r", "Upstash-Forward-X-Kept", "yes");
