@@ -128,6 +128,8 @@ public final class HttpApi implements AutoCloseable {
         out = dispatch(req, body);
       } catch (ApiException e) {
         out = ApiResponse.error(e.status(), e.getMessage());
+        // RFC 9110 section 11.6.1: a 401 names the scheme it wants
+        if (e.status() == 401) out = out.withHeader("WWW-Authenticate", "Bearer");
       } catch (ValidationException e) {
         out = ApiResponse.error(400, e.getMessage());
       } catch (NotFoundException e) {
@@ -209,6 +211,10 @@ public final class HttpApi implements AutoCloseable {
       return b;
     } catch (IOException | DataReader.InsufficientDataAvailableException e) { // the client ended the connection
       throw new ApiException(400, "could not read request body");
+    } catch (ApiException e) {
+      throw e;
+    } catch (RuntimeException e) { // the framing is broken (a chunk size that is no number...): nothing to resync on
+      throw new ApiException(400, "malformed request body");
     }
   }
 

@@ -446,7 +446,15 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
         wait.record(Math.max(0, clock.millis() - m.notBefore().toEpochMilli()), TimeUnit.MILLISECONDS);
       }
       long t0 = System.nanoTime();
-      Outcome outcome = sender.send(m);
+      Outcome outcome;
+      try {
+        outcome = sender.send(m);
+      } catch (RuntimeException e) {
+        // A bug, not the destination: still an attempt that ends, so the message moves on (retry, DLQ)
+        // and its flow-control slot is given back, instead of staying ACTIVE until a restart.
+        log.error("attempt of message {} failed unexpectedly; counted as an attempt without a response", m.id(), e);
+        outcome = new Outcome.NoResponse("internal error: " + e.getClass().getSimpleName());
+      }
       timer(outcome).record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
       if (m.flowControlKey() != null) flows.ended(m.flowControlKey());
       Instant now = clock.instant();

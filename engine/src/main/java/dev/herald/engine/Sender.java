@@ -124,7 +124,12 @@ public final class Sender implements AutoCloseable {
     if (refused != null) return new Outcome.NoResponse(refused);
     Duration timeout = m.timeoutMillis() == null ? settings.maxAttemptTimeout()
         : Duration.ofMillis(Math.min(m.timeoutMillis(), settings.maxAttemptTimeout().toMillis()));
-    HttpUriRequestBase request = new HttpUriRequestBase(m.method(), uri);
+    HttpUriRequestBase request;
+    try {
+      request = new HttpUriRequestBase(m.method(), uri);
+    } catch (IllegalArgumentException e) { // publish validates URLs; a message stored by an older version may slip through
+      return new Outcome.NoResponse("invalid destination URL");
+    }
     request.setConfig(requestConfig);
     for (Map.Entry<String, List<String>> h : m.headers().map().entrySet()) {
       String lower = h.getKey().toLowerCase(Locale.ROOT);

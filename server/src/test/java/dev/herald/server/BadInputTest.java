@@ -10,6 +10,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -97,7 +98,8 @@ class BadInputTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"http://", "https://", "ftp://x", "http://a%20b.example", "http://%20example.com/x",
-      "no/such/thing", "http:/one-slash.example"})
+      "no/such/thing", "http:/one-slash.example", "http://example.com:99999/", "http://127.0.0.1:65536/x",
+      "http://example.com:0/"})
   void an_invalid_destination_is_a_400(String destination) {
     HttpResponse<String> r = herald.publish(destination, "x");
 
@@ -132,6 +134,7 @@ class BadInputTest {
     HttpResponse<String> r = herald.send(b);
 
     assertThat(r.statusCode()).isEqualTo(401);
+    assertThat(r.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
     assertThat(TestServer.json(r).get("error").asString()).isNotBlank();
   }
 
@@ -149,6 +152,64 @@ class BadInputTest {
 
     assertThat(r.statusCode()).isEqualTo(401);
     assertNothingWasStoredFor("/anon");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"Upstash-Forward-Host:evil.example", "Upstash-Forward-X Y", "Upstash-Forward-A\\r\\nB"})
+  void a_batch_item_whose_header_name_http_cannot_carry_is_refused_and_not_stored(String name) {
+    String batch = "[{\"destination\": \"" + sink.url("/ok-item") + "\", \"body\": \"a\"},"
+        + " {\"destination\": \"" + sink.url("/bad-item") + "\", \"headers\": {\"" + name + "\": \"x\"}, \"body\": \"b\"}]";
+    HttpResponse<String> r = herald.post("/v2/batch", batch, "Content-Type", "application/json");
+
+    // a batch answers each item (spec 3.3): the good one is published, the bad one refused
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(TestServer.json(r).get(0).get("messageId").asString()).startsWith("msg_");
+    assertThat(TestServer.json(r).get(1).get("error").asString()).contains("not a valid HTTP header name");
+    sink.awaitRequests("/ok-item", 1, WAIT);
+    assertNothingWasStoredFor("/bad-item");
+  }
+
+  @Test
+  void a_batch_item_header_value_with_a_line_break_is_refused_and_not_stored() {
+    String batch = "[{\"destination\": \"" + sink.url("/crlf") + "\", \"headers\": {\"Upstash-Forward-X\": \"a\\r\\nHost: evil\"}}]";
+    HttpResponse<String> r = herald.post("/v2/batch", batch, "Content-Type", "application/json");
+
+    assertThat(TestServer.json(r).get(0).get("error").asString()).as(r.body()).contains("must not contain CR, LF or NUL");
+    assertNothingWasStoredFor("/crlf");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"zz", "ffffffffffffffffff", "-1"})
+  void a_body_with_a_malformed_chunk_size_is_a_400_and_stores_nothing(String size) throws IOException {
+    String answer;
+    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), herald.app().port())) {
+      s.setSoTimeout(30_000);
+      s.getOutputStream().write(("POST /v2/publish/" + sink.url("/chunk") + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+          + TestServer.TOKEN + "\r\nTransfer-Encoding: chunked\r\n\r\n" + size + "\r\nabc\r\n0\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      s.shutdownOutput();
+      answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+    }
+
+    assertThat(answer).startsWith("HTTP/1.1 400 ").contains("\"error\"");
+    assertNothingWasStoredFor("/chunk");
+  }
+
+  @Test
+  void filtering_by_too_many_values_is_a_400_not_a_database_error() {
+    String labels = java.util.stream.IntStream.range(0, 501).mapToObj(i -> "label=l" + i)
+        .collect(java.util.stream.Collectors.joining("&"));
+    for (String path : List.of("/v2/logs?" + labels, "/v2/dlq?" + labels, "/v2/events?" + labels.replace("label=", "url=http://x/"))) {
+      HttpResponse<String> r = herald.get(path);
+      assertThat(r.statusCode()).as(path.substring(0, 20) + ": " + r.body()).isEqualTo(400);
+      assertThat(TestServer.json(r).get("error").asString()).contains("at most 500");
+    }
+    HttpResponse<String> del = herald.delete("/v2/dlq?" + labels);
+    assertThat(del.statusCode()).as(del.body()).isEqualTo(400);
+    String ids = java.util.stream.IntStream.range(0, 501).mapToObj(i -> "messageIds=msg_" + i)
+        .collect(java.util.stream.Collectors.joining("&"));
+    HttpResponse<String> cancel = herald.delete("/v2/messages?" + ids);
+    assertThat(cancel.statusCode()).as(cancel.body()).isEqualTo(400);
   }
 
   private void assertNothingWasStoredFor(String badPath) {

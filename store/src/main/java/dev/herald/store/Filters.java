@@ -11,8 +11,22 @@ import java.util.List;
 final class Filters {
   private Filters() {}
 
+  /**
+   * The most values one filter takes. A query must stay within the databases' limits on bound
+   * parameters and expression depth (SQLite refused a thousand labels: "Expression tree is too large").
+   */
+  static final int MAX_VALUES = 500;
+
+  private static void bounded(String column, List<?> values) {
+    if (values.size() > MAX_VALUES) {
+      throw new dev.herald.core.ValidationException("too many values to filter " + column + " by: " + values.size()
+          + " (at most " + MAX_VALUES + ")");
+    }
+  }
+
   static void anyOf(StringBuilder sql, List<Object> args, String column, List<?> values) {
     if (values == null || values.isEmpty()) return;
+    bounded(column, values);
     sql.append(" AND ").append(column).append(" IN (");
     for (int i = 0; i < values.size(); i++) {
       sql.append(i == 0 ? "?" : ", ?");
@@ -41,6 +55,7 @@ final class Filters {
   /** Labels are stored as ",a,b,"; a row matches when it has any of the given labels. */
   static void labels(StringBuilder sql, List<Object> args, List<String> labels) {
     if (labels == null || labels.isEmpty()) return;
+    bounded("labels", labels);
     sql.append(" AND (");
     for (int i = 0; i < labels.size(); i++) {
       // replace() is case-sensitive on both databases (LIKE is not on SQLite) and needs no escaping.

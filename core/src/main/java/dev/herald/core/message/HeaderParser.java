@@ -54,6 +54,7 @@ public final class HeaderParser {
     boolean forwardAll = raw.entrySet().stream()
         .anyMatch(e -> e.getKey().equalsIgnoreCase("upstash-header-forward") && joined(e.getValue()).trim().equalsIgnoreCase("true"));
     for (var e : raw.entrySet()) {
+      checkHeader(e.getKey(), e.getValue());
       String name = e.getKey().toLowerCase(Locale.ROOT);
       String value = joined(e.getValue());
       if (name.startsWith("upstash-forward-")) {
@@ -167,6 +168,35 @@ public final class HeaderParser {
     return v;
   }
 
+  /**
+   * A header that will be sent on (forwarded, or kept for a callback) must be one HTTP can carry: a
+   * token for a name, and no CR, LF or NUL in a value. A request over HTTP cannot break these rules;
+   * the headers of a batch item (JSON) can, and sent on they could add or split headers of the
+   * delivery ({@code "Upstash-Forward-Host:evil": ...}).
+   */
+  private static void checkHeader(String name, List<String> values) {
+    if (name.isEmpty() || !isToken(name)) {
+      String shown = name.length() > 64 ? name.substring(0, 64) + "..." : name;
+      throw new ValidationException("header name '" + shown.replaceAll("[\\x00-\\x1f\\x7f]", "?") + "' is not a valid HTTP header name");
+    }
+    for (String v : values) {
+      for (int i = 0; i < v.length(); i++) {
+        char c = v.charAt(i);
+        if (c == '\r' || c == '\n' || c == 0) throw new ValidationException(name + ": a header value must not contain CR, LF or NUL");
+      }
+    }
+  }
+
+  /** RFC 9110 section 5.6.2: {@code 1*tchar}. */
+  private static boolean isToken(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      boolean tchar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+      if (!tchar) return false;
+    }
+    return true;
+  }
+
   public static boolean isUrl(String v) {
     String lower = v.toLowerCase(Locale.ROOT);
     if (!lower.startsWith("http://") && !lower.startsWith("https://")) return false;
@@ -177,7 +207,7 @@ public final class HeaderParser {
     }
     try {
       java.net.URI u = new java.net.URI(v);
-      return u.getHost() != null && !u.getHost().isEmpty();
+      return u.getHost() != null && !u.getHost().isEmpty() && (u.getPort() == -1 || (u.getPort() > 0 && u.getPort() <= 65535));
     } catch (java.net.URISyntaxException e) {
       return false;
     }

@@ -29,6 +29,25 @@ class HeaderParserForwardingTest {
     assertThat(parse("Upstash-Forward-Host", "evil", "Upstash-Forward-Content-Length", "3").headers().isEmpty()).isTrue();
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"Upstash-Forward-Host:evil.example", "Upstash-Forward-X Y", "Upstash-Forward-X\r\nHost",
+      "Upstash-Forward-Ünicode", "Upstash-Forward-(x)", "X:Y", "Upstash-Callback-Forward-A:B", ""})
+  void a_header_name_http_cannot_carry_is_rejected(String name) { // batch items can spell anything in JSON
+    rejected("is not a valid HTTP header name", name, "x");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"a\r\nHost: evil", "a\nb", "a\rb", "a\u0000b"})
+  void a_header_value_with_a_line_break_or_nul_is_rejected(String value) {
+    rejected("must not contain CR, LF or NUL", "Upstash-Forward-X", value);
+    rejected("must not contain CR, LF or NUL", "Upstash-Retries", value);
+  }
+
+  @Test
+  void every_token_character_is_a_valid_header_name() {
+    assertThat(parse("Upstash-Forward-a!#$%&'*+-.^_`|~9Z", "v").headers().first("a!#$%&'*+-.^_`|~9z")).isEqualTo("v");
+  }
+
   @Test
   void a_forward_prefix_without_a_name_is_rejected() {
     rejected("Upstash-Forward-", "Upstash-Forward-", "x");
@@ -56,6 +75,12 @@ class HeaderParserForwardingTest {
   }
 
   @Test
+  void every_port_a_url_can_have_is_accepted() {
+    assertThat(parse("Upstash-Callback", "http://example.com:1/").callback()).isEqualTo("http://example.com:1/");
+    assertThat(parse("Upstash-Callback", "http://example.com:65535/").callback()).isEqualTo("http://example.com:65535/");
+  }
+
+  @Test
   void callback_urls_are_validated_and_kept_verbatim() {
     MessageOptions o = parse("Upstash-Callback", "https://example.com/cb?x=1", "Upstash-Failure-Callback", "HTTP://example.com:8080/f");
     assertThat(o.callback()).isEqualTo("https://example.com/cb?x=1");
@@ -64,7 +89,8 @@ class HeaderParserForwardingTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"example.com/cb", "ftp://example.com/x", "https://", "https:///path", "https://exa mple.com",
-      "javascript:alert(1)", "/relative", "", "http://[::1"})
+      "javascript:alert(1)", "/relative", "", "http://[::1", "http://example.com:99999/", "http://example.com:65536/",
+      "http://example.com:0/", "https://example.com:2147483647/"})
   void invalid_callback_urls_are_rejected(String url) {
     rejected("Upstash-Callback", "Upstash-Callback", url);
     rejected("Upstash-Failure-Callback", "Upstash-Failure-Callback", url);
