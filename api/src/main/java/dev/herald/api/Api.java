@@ -34,7 +34,7 @@ public final class Api {
     BatchResource batch = new BatchResource(s.parser(), s.publisher(), settings.maxBatchItems(), egress);
     MessagesResource messages = new MessagesResource(s.messages());
     KeysResource keys = new KeysResource(s.keys());
-    DlqResource dlq = new DlqResource(s.dlq(), s.workflows(), s.parser(), s.clock());
+    DlqResource dlq = new DlqResource(s.dlq(), s.workflows(), s.parser(), s.clock(), egress);
     LogsResource logs = new LogsResource(s.db());
     QueuesResource queues = new QueuesResource(s.queues(), settings.maxQueueParallelism());
     TopicsResource topics = new TopicsResource(s.groups(), egress);

@@ -32,12 +32,14 @@ final class DlqResource {
   private final WorkflowService workflows;
   private final HeaderParser parser;
   private final InstantSource clock;
+  private final EgressCheck egress;
 
-  DlqResource(DlqService dlq, WorkflowService workflows, HeaderParser parser, InstantSource clock) {
+  DlqResource(DlqService dlq, WorkflowService workflows, HeaderParser parser, InstantSource clock, EgressCheck egress) {
     this.dlq = dlq;
     this.workflows = workflows;
     this.parser = parser;
     this.clock = clock;
+    this.egress = egress;
   }
 
   ApiResponse list(ApiRequest req) {
@@ -179,6 +181,7 @@ final class DlqResource {
         .filter(k -> k.startsWith("upstash-")).collect(Collectors.toSet());
     if (given.isEmpty()) return m -> m;
     MessageOptions o = parser.parse(req.headers());
+    egress.options(o); // a callback given here is checked like one given at publish
     Instant now = clock.instant();
     return m -> DlqService.override(m, o, given, now);
   }

@@ -1,6 +1,8 @@
 package dev.herald.engine;
 
 import dev.herald.core.id.Ids;
+import dev.herald.core.message.FlowControl;
+import dev.herald.core.message.Headers;
 import dev.herald.core.message.Message;
 import dev.herald.core.message.MessageOptions;
 import dev.herald.store.Db;
@@ -8,7 +10,9 @@ import dev.herald.store.Dlq;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
 
@@ -117,10 +121,40 @@ public final class DlqService {
     String retryDelay = given.contains("upstash-retry-delay") ? o.retryDelay().source() : m.retryDelayExpression();
     Long timeout = given.contains("upstash-timeout") ? Long.valueOf(o.timeout().toMillis()) : m.timeoutMillis();
     Instant notBefore = given.contains("upstash-delay") || given.contains("upstash-not-before") ? o.firstDue(now) : m.notBefore();
+    // Forwarded headers: each one given replaces the stored one of that name, the others stay. Only
+    // Upstash-Forward-* counts: the retry request's own Content-Type is the SDK's, not the message's.
+    java.util.Set<String> forwarded = new java.util.HashSet<>();
+    for (String k : given) if (k.startsWith("upstash-forward-")) forwarded.add(k.substring("upstash-forward-".length()));
+    Headers headers = m.headers();
+    if (!forwarded.isEmpty()) {
+      Map<String, List<String>> merged = new LinkedHashMap<>(m.headers().map());
+      o.headers().map().forEach((k, v) -> {
+        if (forwarded.contains(k.toLowerCase(java.util.Locale.ROOT))) merged.put(k, v);
+      });
+      headers = Headers.of(merged);
+    }
+    boolean callbackConfigGiven = given.stream().anyMatch(k -> k.startsWith("upstash-callback-"));
+    boolean failureConfigGiven = given.stream().anyMatch(k -> k.startsWith("upstash-failure-callback-"));
+    String callback = given.contains("upstash-callback") ? o.callback() : m.callback();
+    Headers callbackConfig = callbackConfigGiven ? o.callbackConfig() : m.callbackConfig();
+    String failureCallback = given.contains("upstash-failure-callback") ? o.failureCallback() : m.failureCallback();
+    Headers failureConfig = failureConfigGiven ? o.failureCallbackConfig() : m.failureCallbackConfig();
+    List<String> labels = given.contains("upstash-label") ? o.labels() : m.labels();
+    String redact = !given.contains("upstash-redact-fields") ? m.redact() : o.redaction().any() ? o.redaction().spec() : null;
+    String flowKey = m.flowControlKey();
+    int parallelism = m.flowParallelism(), rate = m.flowRate();
+    long period = m.flowPeriodSeconds();
+    if (given.contains("upstash-flow-control-key")) {
+      FlowControl fc = o.flowControl();
+      flowKey = fc.key();
+      parallelism = fc.parallelism();
+      rate = fc.rate();
+      period = fc.period().toSeconds();
+    }
     return new Message(m.id(), m.url(), m.topicName(), m.endpointName(), m.queueName(), m.scheduleId(), method,
-        m.headers(), m.body(), retries, retryDelay, timeout, m.callback(), m.callbackConfig(), m.failureCallback(),
-        m.failureCallbackConfig(), m.labels(), m.redact(), m.flowControlKey(), m.flowParallelism(), m.flowRate(),
-        m.flowPeriodSeconds(), notBefore, m.createdAt(), m.callerIp(), 0, 0, m.sourceMessageId(), m.workflow());
+        headers, m.body(), retries, retryDelay, timeout, callback, callbackConfig, failureCallback,
+        failureConfig, labels, redact, flowKey, parallelism, rate,
+        period, notBefore, m.createdAt(), m.callerIp(), 0, 0, m.sourceMessageId(), m.workflow());
   }
 
   private static <T> Page<T> page(List<T> rows, int count) {

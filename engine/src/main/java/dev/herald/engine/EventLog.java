@@ -22,6 +22,12 @@ final class EventLog {
           : m.withBody(java.util.Arrays.copyOf(m.body(), CreatedDetail.MAX_LOGGED_BODY));
       default -> null;
     };
+    if (m.endpointName() != null) { // a URL group's endpoint: every entry names it (spec 10), the CREATED one too
+      Map<String, Object> named = new java.util.LinkedHashMap<>();
+      named.put("endpointName", m.endpointName());
+      if (extra != null) named.putAll(extra);
+      extra = named;
+    }
     tx.events().append(now, subject(m), state, extra, finished);
   }
 

@@ -177,6 +177,31 @@ class DlqTest {
     assertThat(sink.requests("/o").stream().filter(x -> fresh.equals(x.header("Upstash-Message-Id")))).hasSize(1);
   }
 
+  @Test
+  void callbacks_forwarded_headers_and_labels_on_the_retry_request_override_the_stored_ones() { // spec 9.6
+    sink.on("/ov", n -> Reply.of(healthy.get() ? 200 : 500));
+    String dlqId = dlqIdOf(deadLetter("/ov", "Upstash-Forward-X-Kept", "old", "Upstash-Forward-X-Replaced", "old",
+        "Upstash-Label", "before"));
+    healthy.set(true);
+
+    HttpResponse<String> r = herald.post("/v2/dlq/retry/" + dlqId, "", "Upstash-Callback", sink.url("/ov-cb"),
+        "Upstash-Forward-X-Replaced", "new", "Upstash-Forward-X-Added", "1", "Upstash-Label", "after",
+        "Content-Type", "application/json");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    String fresh = TestServer.json(r).get("messageId").asString();
+
+    await().atMost(WAIT).until(() -> sink.requests("/ov").stream().anyMatch(x -> fresh.equals(x.header("Upstash-Message-Id"))));
+    TestSink.Received delivery = sink.requests("/ov").stream().filter(x -> fresh.equals(x.header("Upstash-Message-Id")))
+        .findFirst().orElseThrow();
+    assertThat(delivery.header("X-Kept")).isEqualTo("old");
+    assertThat(delivery.header("X-Replaced")).isEqualTo("new");
+    assertThat(delivery.header("X-Added")).isEqualTo("1");
+    assertThat(delivery.header("Upstash-Label")).isEqualTo("after");
+    assertThat(delivery.header("Content-Type")).as("the retry request's own Content-Type is not the message's")
+        .isNotEqualTo("application/json");
+    sink.awaitRequests("/ov-cb", 1, WAIT);
+  }
+
   /** Publishes to a sink path scripted to fail (default retries 0 unless given) and waits for its DLQ entry. */
   private String deadLetter(String path, String... headers) {
     List<String> h = new ArrayList<>(List.of(headers));

@@ -62,6 +62,38 @@ class LogsTest {
   }
 
   @Test
+  void the_created_entry_shows_flow_control_and_callback_headers_before_and_after_the_message_is_finished() { // spec 10
+    String id = TestServer.idOf(herald.publish(sink.url("/never"), "x", "Upstash-Delay", "1h",
+        "Upstash-Flow-Control-Key", "k1", "Upstash-Flow-Control-Value", "parallelism=2, rate=5, period=1d",
+        "Upstash-Callback", sink.url("/cb"), "Upstash-Callback-Forward-Y", "z",
+        "Upstash-Failure-Callback", sink.url("/fcb"), "Upstash-Failure-Callback-Forward-W", "v"));
+    JsonNode pending = createdEntry(id);
+    assertThat(pending.get("flowControlKey").asString()).isEqualTo("k1");
+    assertThat(pending.get("parallelism").asInt()).isEqualTo(2);
+    assertThat(pending.get("rate").asInt()).isEqualTo(5);
+    assertThat(pending.get("period").asLong()).isEqualTo(86400);
+    assertThat(pending.get("callbackHeaders").get("Upstash-Forward-Y").get(0).asString()).isEqualTo("z");
+    assertThat(pending.get("failureCallbackHeaders").get("Upstash-Forward-W").get(0).asString()).isEqualTo("v");
+
+    assertThat(herald.delete("/v2/messages/" + id).statusCode()).isEqualTo(200);
+    awaitState(id, "CANCELED");
+    assertThat(createdEntry(id)).as("the same entry after the message is gone").isEqualTo(pending);
+  }
+
+  @Test
+  void every_entry_of_a_url_group_message_names_its_endpoint() { // spec 10: endpointName
+    assertThat(herald.post("/v2/topics/grp/endpoints", "{\"endpoints\": [{\"name\": \"e1\", \"url\": \""
+        + sink.url("/e1") + "\"}]}", "Content-Type", "application/json").statusCode()).isEqualTo(200);
+    String id = TestServer.json(herald.publish("grp", "x")).get(0).get("messageId").asString();
+
+    awaitState(id, "DELIVERED");
+    JsonNode events = TestServer.json(herald.get("/v2/events?messageId=" + id)).get("events");
+    assertThat(events).hasSize(3);
+    events.forEach(e -> assertThat(e.get("endpointName").asString()).as(e.toString()).isEqualTo("e1"));
+    events.forEach(e -> assertThat(e.get("topicName").asString()).isEqualTo("grp"));
+  }
+
+  @Test
   void a_large_body_is_logged_up_to_64_KiB_before_and_after_the_message_is_finished() {
     String big = "x".repeat(100 * 1024);
     String expected = java.util.Base64.getEncoder().encodeToString(big.substring(0, 64 * 1024).getBytes());

@@ -23,6 +23,7 @@ public final class CreatedDetail {
   /** The detail as logged at {@code createdAt} (the time of the CREATED entry). */
   public static Map<String, Object> of(Message m, long createdAt) {
     Map<String, Object> detail = new LinkedHashMap<>();
+    if (m.endpointName() != null) detail.put("endpointName", m.endpointName());
     detail.put("method", m.method());
     detail.put("maxRetries", m.maxRetries());
     if (m.notBefore().toEpochMilli() > createdAt) detail.put("nextDeliveryTime", m.notBefore().toEpochMilli());
@@ -31,8 +32,17 @@ public final class CreatedDetail {
     if (m.failureCallback() != null) detail.put("failureCallback", m.failureCallback());
     if (m.retryDelayExpression() != null) detail.put("retryDelayExpression", m.retryDelayExpression());
     if (m.timeoutMillis() != null) detail.put("timeout", m.timeoutMillis());
-    if (m.flowControlKey() != null) detail.put("flowControlKey", m.flowControlKey());
+    if (m.flowControlKey() != null) {
+      detail.put("flowControlKey", m.flowControlKey());
+      if (m.flowParallelism() > 0) detail.put("parallelism", m.flowParallelism());
+      if (m.flowRate() > 0) detail.put("rate", m.flowRate());
+      detail.put("period", m.flowPeriodSeconds());
+    }
     Redaction r = m.redact() == null ? Redaction.NONE : Redaction.parse(m.redact());
+    if (m.callback() != null && !m.callbackConfig().isEmpty()) detail.put("callbackHeaders", r.apply(m.callbackConfig()));
+    if (m.failureCallback() != null && !m.failureCallbackConfig().isEmpty()) {
+      detail.put("failureCallbackHeaders", r.apply(m.failureCallbackConfig()));
+    }
     if (!m.headers().isEmpty()) detail.put("header", r.apply(m.headers()));
     if (m.body().length > 0) {
       detail.put("body", r.body() ? Redaction.redacted(m.body())
