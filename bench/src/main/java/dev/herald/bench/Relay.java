@@ -44,6 +44,19 @@ public final class Relay {
         .build();
     CloseableHttpClient client = HttpClients.custom().setConnectionManager(pool).disableRedirectHandling()
         .disableAutomaticRetries().disableCookieManagement().disableContentCompression().disableAuthCaching().build();
+    // -Drelay.client=async: httpclient5's event-driven client (one I/O reactor, no thread per delivery)
+    boolean async = "async".equals(System.getProperty("relay.client"));
+    org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient asyncClient = null;
+    if (async) {
+      asyncClient = org.apache.hc.client5.http.impl.async.HttpAsyncClients.custom()
+          .setConnectionManager(org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder.create()
+              .setPoolConcurrencyPolicy(PoolConcurrencyPolicy.LAX).setMaxConnPerRoute(256).setMaxConnTotal(256).build())
+          .setIOReactorConfig(org.apache.hc.core5.reactor.IOReactorConfig.custom().setIoThreadCount(2)
+              .setTcpNoDelay(true).build())
+          .disableRedirectHandling().disableAutomaticRetries().disableCookieManagement().disableAuthCaching().build();
+      asyncClient.start();
+    }
+    org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient forwarder = asyncClient;
     AtomicLong ids = new AtomicLong();
     AtomicLong failed = new AtomicLong();
     String prefix = "/v2/publish/";
@@ -66,7 +79,24 @@ public final class Relay {
             body = in.readAllBytes();
           }
           String id = "msg_" + ids.incrementAndGet();
-          Thread.ofVirtual().start(() -> {
+          if (forwarder != null) {
+            var post = org.apache.hc.client5.http.async.methods.SimpleRequestBuilder.post(dest)
+                .setHeader("Upstash-Message-Id", id).setBody(body, ContentType.APPLICATION_JSON).build();
+            forwarder.execute(post, new org.apache.hc.core5.concurrent.FutureCallback<>() {
+              @Override
+              public void completed(org.apache.hc.client5.http.async.methods.SimpleHttpResponse r) {}
+
+              @Override
+              public void failed(Exception e) {
+                failed.incrementAndGet();
+              }
+
+              @Override
+              public void cancelled() {
+                failed.incrementAndGet();
+              }
+            });
+          } else Thread.ofVirtual().start(() -> {
             HttpPost post = new HttpPost(dest);
             post.setHeader("Upstash-Message-Id", id);
             post.setEntity(new ByteArrayEntity(body, ContentType.APPLICATION_JSON));
