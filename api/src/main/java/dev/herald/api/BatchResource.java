@@ -70,6 +70,7 @@ final class BatchResource {
     MessageOptions options = parser.parse(headers(item));
     egress.options(options);
     JsonNode q = item.get("queue");
+    if (q != null && !q.isNull() && !q.isString()) throw new ValidationException("queue: expected a string");
     String queue = q == null || q.isNull() ? null : HeaderParser.name("queue", q.asString());
     return new PublishRequest(dest, isUrl, options, body(item), callerIp, queue, null);
   }

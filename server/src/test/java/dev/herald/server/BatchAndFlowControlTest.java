@@ -35,12 +35,13 @@ class BatchAndFlowControlTest {
         + sink.url("/g2") + "\"}]}");
     String batch = "[" + item(sink.url("/b1"), "one", "\"headers\":{\"Upstash-Forward-X-Y\":\"z\"}") + ","
         + "{\"destination\":\"not a destination!\"}," + item("bg", "group", null) + ","
-        + item(sink.url("/b3"), "queued", "\"queue\":\"bq\"") + "]";
+        + item(sink.url("/b3"), "queued", "\"queue\":\"bq\"") + ","
+        + item(sink.url("/b4"), "numbered", "\"queue\":5") + "]";
 
     HttpResponse<String> r = herald.post("/v2/batch", batch, "Content-Type", "application/json");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     JsonNode answers = TestServer.json(r);
-    assertThat(answers).hasSize(4);
+    assertThat(answers).hasSize(5);
     assertThat(answers.get(0).get("messageId").asString()).isNotBlank();
     assertThat(answers.get(1).get("error").asString()).isNotBlank();
     assertThat(answers.get(2).isArray()).isTrue();
@@ -51,6 +52,8 @@ class BatchAndFlowControlTest {
     sink.awaitRequests("/g2", 1, WAIT);
     assertThat(new String(sink.awaitRequests("/b3", 1, WAIT).get(0).body())).isEqualTo("queued");
     assertThat(herald.get("/v2/queues/bq").statusCode()).isEqualTo(200);
+    assertThat(answers.get(4).get("error").asString()).contains("queue: expected a string");
+    assertThat(herald.get("/v2/queues/5").statusCode()).isEqualTo(404);
   }
 
   @Test
