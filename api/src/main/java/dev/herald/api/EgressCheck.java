@@ -1,5 +1,6 @@
 package dev.herald.api;
 
+import dev.herald.core.message.HeaderParser;
 import dev.herald.core.message.MessageOptions;
 import dev.herald.engine.EgressGuard;
 import java.net.URI;
@@ -16,7 +17,7 @@ final class EgressCheck {
     if (url == null || guard.allowsPrivate()) return;
     String host;
     try {
-      host = URI.create(url).getHost();
+      host = HeaderParser.host(URI.create(url));
     } catch (IllegalArgumentException e) {
       return; // the URL validator reports malformed URLs
     }

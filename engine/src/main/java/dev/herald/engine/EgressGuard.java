@@ -66,7 +66,7 @@ public final class EgressGuard {
   /** Null when the call may go ahead, else the reason it may not. Names are checked when resolved. */
   public String check(URI uri) {
     if (allowPrivate) return null;
-    String host = uri.getHost();
+    String host = dev.herald.core.message.HeaderParser.host(uri);
     if (host == null) return "destination has no host";
     return literalRefused(host);
   }

@@ -211,7 +211,7 @@ public final class Sender implements AutoCloseable {
 
   /** What went wrong, from the exception the client threw. */
   private static Outcome failure(Exception e, URI uri) {
-    if (unresolved(e)) return new Outcome.NoResponse(whyUnresolved(uri.getHost()));
+    if (unresolved(e)) return new Outcome.NoResponse(whyUnresolved(dev.herald.core.message.HeaderParser.host(uri)));
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof org.apache.hc.client5.http.ConnectTimeoutException) return new Outcome.NoResponse("connect timeout");
       if (t instanceof java.net.SocketTimeoutException) return new Outcome.NoResponse("timeout");

@@ -12,7 +12,7 @@ public final class UrlFilter {
     if (hosts.isEmpty() && paths.isEmpty()) return true;
     try {
       URI u = URI.create(url);
-      return (hosts.isEmpty() || hosts.contains(u.getHost())) && (paths.isEmpty() || paths.contains(u.getRawPath()));
+      return (hosts.isEmpty() || hosts.contains(dev.herald.core.message.HeaderParser.host(u))) && (paths.isEmpty() || paths.contains(u.getRawPath()));
     } catch (IllegalArgumentException | NullPointerException e) {
       return false;
     }

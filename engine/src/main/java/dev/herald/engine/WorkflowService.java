@@ -161,7 +161,7 @@ public final class WorkflowService {
       }
       String path = u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath();
       String flowKey = flowKeys.isEmpty() ? null : WorkflowRuns.RunSettings.read(r).flowKey();
-      return (hosts.isEmpty() || hosts.stream().anyMatch(h -> h.equalsIgnoreCase(u.getHost())))
+      return (hosts.isEmpty() || hosts.stream().anyMatch(h -> h.equalsIgnoreCase(dev.herald.core.message.HeaderParser.host(u))))
           && (paths.isEmpty() || paths.contains(path))
           && (flowKeys.isEmpty() || (flowKey != null && flowKeys.contains(flowKey))); // List.copyOf: no contains(null)
     }

@@ -154,6 +154,18 @@ class EgressGuardTest {
     assertThat(sink.awaitRequests("/dev", 2, WAIT)).hasSize(2);
   }
 
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void a_host_name_with_an_underscore_is_accepted_and_looked_up_when_the_attempt_connects(boolean devMode) {
+    herald = devMode ? TestServer.start() : serve(Map.of()); // Docker Compose names services this way
+
+    HttpResponse<String> r = herald.publish("http://no_such_service.invalid:8080/hook", "x", "Upstash-Retries", "0");
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode dlq = awaitDlqEntry(TestServer.json(r).get("messageId").asString());
+    assertThat(dlq.get("error").asString()).isEqualTo("unknown host no_such_service.invalid");
+  }
+
   @Test
   void a_redirect_is_never_followed_even_to_an_allowed_address() {
     herald = serve(Map.of("egress.allow", "127.0.0.0/8"));

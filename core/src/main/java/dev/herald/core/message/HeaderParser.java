@@ -207,10 +207,57 @@ public final class HeaderParser {
     }
     try {
       java.net.URI u = new java.net.URI(v);
-      return u.getHost() != null && !u.getHost().isEmpty() && (u.getPort() == -1 || (u.getPort() > 0 && u.getPort() <= 65535));
+      return host(u) != null && port(u) != 0;
     } catch (java.net.URISyntaxException e) {
       return false;
     }
+  }
+
+  /**
+   * A host name with an underscore (a Docker Compose service, say): resolvers take it, {@code java.net.URI}
+   * does not. Only names with an underscore are read this way; every other spelling URI refuses as a host
+   * ({@code 0x7f.1}, {@code 127.1}) stays refused.
+   */
+  private static final java.util.regex.Pattern REGISTRY_HOST =
+      java.util.regex.Pattern.compile("(?=.*_)[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*");
+
+  /**
+   * The host of an http(s) URL, or null. {@code java.net.URI} reads {@code http://my_app:3000/} as a
+   * "registry" authority with no host, because an underscore is not allowed in a host name by RFC 2396;
+   * resolvers and HTTP clients take it (Docker names services this way), so Herald does too.
+   */
+  public static String host(java.net.URI u) {
+    if (u.getHost() != null) return u.getHost().isEmpty() ? null : u.getHost();
+    String authority = hostAndPort(u);
+    if (authority == null) return null;
+    int colon = authority.lastIndexOf(':');
+    String h = colon < 0 ? authority : authority.substring(0, colon);
+    return !h.isEmpty() && REGISTRY_HOST.matcher(h).matches() ? h : null;
+  }
+
+  /** The port of an http(s) URL: -1 when it names none, 0 when it is not a valid port (1 to 65535). */
+  public static int port(java.net.URI u) {
+    int p;
+    if (u.getHost() != null) {
+      p = u.getPort();
+    } else {
+      String authority = hostAndPort(u);
+      int colon = authority == null ? -1 : authority.lastIndexOf(':');
+      if (colon < 0) return -1;
+      try {
+        p = Integer.parseInt(authority.substring(colon + 1));
+      } catch (NumberFormatException e) {
+        return 0;
+      }
+    }
+    return p == -1 ? -1 : p > 0 && p <= 65535 ? p : 0;
+  }
+
+  /** A registry authority without its user info; null when there is none. */
+  private static String hostAndPort(java.net.URI u) {
+    String a = u.getRawAuthority();
+    if (a == null) return null;
+    return a.substring(a.lastIndexOf('@') + 1);
   }
 
   private static boolean bool(String field, String v) {

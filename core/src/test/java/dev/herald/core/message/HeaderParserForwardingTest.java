@@ -74,6 +74,32 @@ class HeaderParserForwardingTest {
     assertThat(parse("Upstash-Header-Forward", "false", "X-A", "1").headers().isEmpty()).isTrue();
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"http://my_app:3000/hook", "http://my_app/x", "https://svc_1.internal_net.example/x?y=1",
+      "http://user@my_app:8080/"})
+  void a_host_name_with_an_underscore_is_a_url(String url) { // Docker Compose service names
+    assertThat(parse("Upstash-Callback", url).callback()).isEqualTo(url);
+    java.net.URI u = java.net.URI.create(url);
+    assertThat(HeaderParser.host(u)).contains("_").doesNotContain(":").doesNotContain("@");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"http://my_app:99999/", "http://my_app:0/", "http://my_app:x/", "http://my app/",
+      "http://0x7f.1/", "http://127.1/", "http://my_app../", "http://_./"})
+  void an_underscore_does_not_make_other_bad_hosts_acceptable(String url) {
+    rejected("Upstash-Callback", "Upstash-Callback", url);
+  }
+
+  @Test
+  void host_and_port_read_registry_authorities_too() {
+    java.net.URI u = java.net.URI.create("http://my_app:3000/x");
+    assertThat(HeaderParser.host(u)).isEqualTo("my_app");
+    assertThat(HeaderParser.port(u)).isEqualTo(3000);
+    assertThat(HeaderParser.port(java.net.URI.create("http://my_app/x"))).isEqualTo(-1);
+    assertThat(HeaderParser.host(java.net.URI.create("http://example.com:8080/"))).isEqualTo("example.com");
+    assertThat(HeaderParser.port(java.net.URI.create("http://example.com:8080/"))).isEqualTo(8080);
+  }
+
   @Test
   void every_port_a_url_can_have_is_accepted() {
     assertThat(parse("Upstash-Callback", "http://example.com:1/").callback()).isEqualTo("http://example.com:1/");
