@@ -29,6 +29,7 @@ public final class PublishService {
   private final InstantSource clock;
   private final MessageFactory factory;
   private final Duration dedupWindow;
+  private final Duration maxDelay;
   private final Counter published;
   private final Counter deduplicated;
   private volatile NewWork newWork = due -> {};
@@ -36,8 +37,13 @@ public final class PublishService {
   /** At most this many messages of one publish start directly; the rest go through the dispatcher. */
   private static final int MAX_DIRECT = 64;
 
-  public PublishService(Db db, InstantSource clock, Ids ids, Duration dedupWindow, MeterRegistry metrics) {
+  /**
+   * @param maxDelay how far ahead a message may be due ({@code limits.max-delay}): Upstash-Delay is checked
+   *     against it when parsed; Upstash-Not-Before, an instant, only here where the time is known
+   */
+  public PublishService(Db db, InstantSource clock, Ids ids, Duration dedupWindow, Duration maxDelay, MeterRegistry metrics) {
     this.db = db;
+    this.maxDelay = maxDelay;
     this.clock = clock;
     this.factory = new MessageFactory(ids);
     this.dedupWindow = dedupWindow;
@@ -130,6 +136,11 @@ public final class PublishService {
   }
 
   private PublishOutcome publishOne(Tx tx, PublishRequest r, Instant now, long nowMs, List<Messages.Due> dues, Direct d) {
+    Instant notBefore = r.options().notBefore();
+    if (notBefore != null && notBefore.isAfter(now.plus(maxDelay))) {
+      return new PublishOutcome.Rejected(400, "Upstash-Not-Before: must be at most " + maxDelay.toDays()
+          + "d from now (limits.max-delay)");
+    }
     List<Publication> pubs = new ArrayList<>();
     if (r.isUrl()) {
       pubs.add(new Publication(r.destination(), null, null, r.queueName(), r.scheduleId(), r.options(), r.body(), r.callerIp()));

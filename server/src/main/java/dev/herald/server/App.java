@@ -66,7 +66,8 @@ public final class App implements AutoCloseable {
       Dispatcher dispatcher = new Dispatcher(db, sender, Dispatcher.outcomes(parser, ids, c.limits().maxResponseBytes()), clock,
           new Dispatcher.Settings(c.delivery().lookahead(), c.delivery().indexCapacity(), c.delivery().concurrency(),
               c.limits().maxAttemptTimeout().plus(c.delivery().leaseMargin())), metrics.registry());
-      PublishService publisher = new PublishService(db, clock, ids, c.retention().dedupWindow(), metrics.registry());
+      PublishService publisher = new PublishService(db, clock, ids, c.retention().dedupWindow(), c.limits().maxDelay(),
+          metrics.registry());
       publisher.onNewWork(dispatcher);
       publisher.directStart(dispatcher);
       MessageService messages = new MessageService(db, clock);

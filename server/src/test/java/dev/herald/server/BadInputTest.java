@@ -52,6 +52,7 @@ class BadInputTest {
         Arguments.of((Object) new String[] {"Upstash-Callback", "ftp://x/y"}),
         Arguments.of((Object) new String[] {"Upstash-Not-Before", "tomorrow"}),
         Arguments.of((Object) new String[] {"Upstash-Not-Before", "-5"}),
+        Arguments.of((Object) new String[] {"Upstash-Not-Before", "32503680000"}), // the year 3000: over limits.max-delay
         Arguments.of((Object) new String[] {"Upstash-Flow-Control-Key", "k", "Upstash-Flow-Control-Value", "parallelism=x"}),
         Arguments.of((Object) new String[] {"Upstash-Flow-Control-Value", "parallelism=2"}),
         Arguments.of((Object) new String[] {"Upstash-Label", "no spaces allowed"}));
