@@ -99,7 +99,9 @@ public final class HttpApi implements AutoCloseable {
       Status status, ServerResponseHeaders headers, String message) {
     String text = switch (type) {
       case PAYLOAD_TOO_LARGE -> "request too large";
-      case BAD_REQUEST -> "malformed request";
+      // Helidon 4.5 reports headers over their limit as a plain bad request, without a reason
+      case BAD_REQUEST -> status.code() == 414 ? "request line too long (limits.max-request-line-bytes)"
+          : "malformed request, or headers larger than limits.max-headers-bytes";
       case HTTP_VERSION_NOT_SUPPORTED -> "HTTP version not supported";
       default -> status.code() >= 500 ? "internal error" : "request refused";
     };

@@ -197,6 +197,23 @@ class BadInputTest {
   }
 
   @Test
+  void headers_or_a_request_line_over_their_limits_are_refused_naming_the_limit() throws IOException {
+    assertThat(rawAnswer("GET /v2/keys HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(70_000) + "\r\n\r\n"))
+        .startsWith("HTTP/1.1 400 ").contains("limits.max-headers-bytes");
+    assertThat(rawAnswer("GET /v2/keys?" + "a".repeat(20_000) + " HTTP/1.1\r\nHost: x\r\n\r\n"))
+        .startsWith("HTTP/1.1 414 ").contains("limits.max-request-line-bytes");
+  }
+
+  private String rawAnswer(String request) throws IOException {
+    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), herald.app().port())) {
+      s.setSoTimeout(30_000);
+      s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+      s.shutdownOutput();
+      return new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+    }
+  }
+
+  @Test
   void filtering_by_too_many_values_is_a_400_not_a_database_error() {
     String labels = java.util.stream.IntStream.range(0, 501).mapToObj(i -> "label=l" + i)
         .collect(java.util.stream.Collectors.joining("&"));
