@@ -90,6 +90,8 @@ public final class Api {
         .add("POST", "/v2/flowControl/{key}/unpin", flow::unpin)
         .add("POST", "/v2/flowControl/{key}/resetRate", flow::resetRate)
         .add("POST", "/v2/flowControl/{key}/reset", flow::resetRate)
+        // an SDK given an empty key sends //: a 400 that says so, not a 404 for an unknown route (spec 11.4)
+        .add("GET,POST", "/v2/flowControl//{operation}", FlowControlResource::missingKey)
         .add("GET", "/v2/globalParallelism", flow::global)
         .add("POST", "/v2/trigger/{destination...}", workflows::trigger)
         .add("POST", "/v2/batch/trigger", workflows::batchTrigger)

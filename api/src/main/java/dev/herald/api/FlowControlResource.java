@@ -46,8 +46,22 @@ final class FlowControlResource {
   }
 
   ApiResponse unpin(ApiRequest req) {
-    flows.unpin(known(req), "true".equals(req.queryFirst("parallelism")), "true".equals(req.queryFirst("rate")));
+    boolean parallelism = flag(req, "parallelism");
+    boolean rate = flag(req, "rate");
+    flows.unpin(known(req), parallelism, rate);
     return ApiResponse.ok(Map.of());
+  }
+
+  /** An optional true/false query parameter; anything else is a 400, not a silent false. */
+  private static boolean flag(ApiRequest req, String name) {
+    String v = req.queryFirst(name);
+    if (v == null || v.equals("false")) return false;
+    if (v.equals("true")) return true;
+    throw ApiException.badRequest(name + ": must be true or false");
+  }
+
+  static ApiResponse missingKey(ApiRequest req) {
+    throw ApiException.badRequest("flow control key: required");
   }
 
   ApiResponse resetRate(ApiRequest req) {

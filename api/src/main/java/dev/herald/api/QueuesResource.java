@@ -38,6 +38,7 @@ final class QueuesResource {
       }
     }
     JsonNode paused = body.get("paused");
+    if (paused != null && !paused.isNull() && !paused.isBoolean()) throw ApiException.badRequest("paused: must be true or false");
     Boolean pausedValue = paused == null || paused.isNull() ? null : paused.asBoolean();
     queues.upsert(name, parallelism, pausedValue);
     return ApiResponse.ok(Map.of());

@@ -64,11 +64,19 @@ final class TopicsResource {
     List<UrlGroups.Endpoint> out = new ArrayList<>();
     for (JsonNode e : body.get("endpoints")) {
       if (!e.isObject()) throw ApiException.badRequest("endpoints: each item must be an object");
-      String url = e.has("url") && !e.get("url").isNull() ? e.get("url").asString() : null;
-      String n = e.has("name") && !e.get("name").isNull() ? e.get("name").asString() : null;
+      String url = optionalString(e, "url");
+      String n = optionalString(e, "name");
       out.add(new UrlGroups.Endpoint(n, url));
     }
     return out;
+  }
+
+  /** A field that is absent, null or a string; anything else (a number, an object) is refused. */
+  private static String optionalString(JsonNode item, String field) {
+    JsonNode v = item.get(field);
+    if (v == null || v.isNull()) return null;
+    if (!v.isString()) throw ApiException.badRequest("endpoints: " + field + " must be a string");
+    return v.asString();
   }
 
   private static Map<String, Object> view(UrlGroups.Group g) {

@@ -29,6 +29,10 @@ final class EventLog {
       extra = named;
     }
     tx.events().append(now, subject(m), state, extra, finished);
+    // a message of a schedule's last trigger: its state there follows (spec 6.2: IN_PROGRESS, SUCCESS, FAIL)
+    if (finished != null && m.scheduleId() != null) {
+      tx.schedules().messageEnded(m.scheduleId(), m.id(), state.equals("DELIVERED") ? "SUCCESS" : "FAIL");
+    }
   }
 
   static Events.Subject subject(Message m) {

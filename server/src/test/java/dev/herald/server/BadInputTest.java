@@ -197,6 +197,38 @@ class BadInputTest {
   }
 
   @Test
+  void a_value_of_the_wrong_json_type_is_a_400_and_changes_nothing() {
+    String json = "application/json";
+    assertThat(herald.post("/v2/queues", "{\"queueName\": \"qb\", \"parallelism\": 1, \"paused\": false}",
+        "Content-Type", json).statusCode()).isEqualTo(200);
+    for (String paused : List.of("\"true\"", "1", "\"yes\"", "{}")) {
+      HttpResponse<String> r = herald.post("/v2/queues", "{\"queueName\": \"qb\", \"paused\": " + paused + "}",
+          "Content-Type", json);
+      assertThat(r.statusCode()).as(paused + ": " + r.body()).isEqualTo(400);
+      assertThat(TestServer.json(r).get("error").asString()).isEqualTo("paused: must be true or false");
+    }
+    assertThat(TestServer.json(herald.get("/v2/queues/qb")).get("paused").asBoolean()).isFalse();
+
+    for (String endpoint : List.of("{\"url\": \"" + sink.url("/e") + "\", \"name\": true}",
+        "{\"url\": \"" + sink.url("/e") + "\", \"name\": 12}", "{\"url\": 5}")) {
+      HttpResponse<String> r = herald.post("/v2/topics/g3/endpoints", "{\"endpoints\": [" + endpoint + "]}",
+          "Content-Type", json);
+      assertThat(r.statusCode()).as(endpoint + ": " + r.body()).isEqualTo(400);
+      assertThat(TestServer.json(r).get("error").asString()).endsWith("must be a string");
+    }
+    assertThat(herald.get("/v2/topics/g3").statusCode()).isEqualTo(404);
+
+    HttpResponse<String> noKey = herald.post("/v2/flowControl//pause", "");
+    assertThat(noKey.statusCode()).as(noKey.body()).isEqualTo(400);
+    assertThat(TestServer.json(noKey).get("error").asString()).contains("flow control key");
+    assertThat(herald.publish(sink.url("/fk"), "x", "Upstash-Flow-Control-Key", "fk1", "Upstash-Delay", "1h",
+        "Upstash-Flow-Control-Value", "parallelism=1").statusCode()).isEqualTo(200);
+    HttpResponse<String> maybe = herald.post("/v2/flowControl/fk1/unpin?rate=maybe", "");
+    assertThat(maybe.statusCode()).as(maybe.body()).isEqualTo(400);
+    assertThat(herald.post("/v2/flowControl/fk1/unpin?rate=true&parallelism=false", "").statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void headers_or_a_request_line_over_their_limits_are_refused_naming_the_limit() throws IOException {
     assertThat(rawAnswer("GET /v2/keys HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(70_000) + "\r\n\r\n"))
         .startsWith("HTTP/1.1 400 ").contains("limits.max-headers-bytes");

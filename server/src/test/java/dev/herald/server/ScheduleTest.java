@@ -1,6 +1,7 @@
 package dev.herald.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.herald.server.TestSink.Received;
 import java.net.http.HttpResponse;
@@ -49,6 +50,27 @@ class ScheduleTest {
     assertThat(s.get("lastScheduleTime").asLong()).isEqualTo(at("2030-01-07T10:01:00Z"));
     assertThat(s.get("nextScheduleTime").asLong()).isEqualTo(at("2030-01-07T10:02:00Z"));
     assertThat(s.get("lastScheduleStates").propertyNames()).containsExactly(got.header("Upstash-Message-Id"));
+  }
+
+  @Test
+  void the_last_states_follow_the_messages_of_the_last_trigger_to_success_or_fail() { // spec 6.2
+    sink.on("/bad", n -> TestSink.Reply.of(500));
+    String ok = create("/good", "", "Upstash-Cron", "* * * * *");
+    String bad = create("/bad", "", "Upstash-Cron", "* * * * *", "Upstash-Retries", "0");
+    String held = create("/held", "", "Upstash-Cron", "* * * * *", "Upstash-Delay", "1h");
+
+    moveTo("2030-01-07T10:01:00Z");
+    String okId = sink.awaitRequests("/good", 1, WAIT).get(0).header("Upstash-Message-Id");
+    String badId = sink.awaitRequests("/bad", 1, WAIT).get(0).header("Upstash-Message-Id");
+    await().atMost(WAIT).until(() -> schedule(ok).get("lastScheduleStates").path(okId).toString().equals("\"SUCCESS\""));
+    await().atMost(WAIT).until(() -> schedule(bad).get("lastScheduleStates").path(badId).toString().equals("\"FAIL\""));
+    JsonNode pending = schedule(held).get("lastScheduleStates");
+    assertThat(pending.propertyNames()).hasSize(1);
+    String heldId = pending.propertyNames().iterator().next();
+    assertThat(pending.get(heldId).asString()).isEqualTo("IN_PROGRESS");
+
+    assertThat(herald.delete("/v2/messages/" + heldId).statusCode()).isEqualTo(200);
+    assertThat(schedule(held).get("lastScheduleStates").get(heldId).asString()).isEqualTo("FAIL");
   }
 
   @Test

@@ -110,6 +110,32 @@ public final class Schedules {
     }
   }
 
+  /**
+   * A message of a schedule's last trigger has ended: its entry in the schedule's last states (spec 6.2)
+   * goes from IN_PROGRESS to {@code state} (SUCCESS or FAIL). Nothing happens for a message of an earlier
+   * trigger (the states are the last trigger's only), or for a schedule since deleted.
+   */
+  @SuppressWarnings("unchecked")
+  public void messageEnded(String scheduleId, String messageId, String state) {
+    PreparedStatement read = tx.prepare("SELECT last_states FROM schedules WHERE id = ?");
+    try {
+      read.setString(1, scheduleId);
+      Map<String, String> states;
+      try (ResultSet rs = read.executeQuery()) {
+        if (!rs.next() || rs.getBytes(1) == null) return;
+        states = Json.MAPPER.readValue(rs.getBytes(1), LinkedHashMap.class);
+      }
+      if (!states.containsKey(messageId) || state.equals(states.get(messageId))) return;
+      states.put(messageId, state);
+      PreparedStatement write = tx.prepare("UPDATE schedules SET last_states = ? WHERE id = ?");
+      write.setBytes(1, Json.MAPPER.writeValueAsBytes(states));
+      write.setString(2, scheduleId);
+      write.executeUpdate();
+    } catch (SQLException e) {
+      throw new StoreException("recording the end of message " + messageId + " on schedule " + scheduleId, e);
+    }
+  }
+
   /** Pause or resume; resuming moves the next slot to {@code nextFireAt} (no catch-up of paused time). */
   public boolean setPaused(String id, boolean paused, long nextFireAt) {
     PreparedStatement ps = tx.prepare(paused

@@ -28,6 +28,7 @@ public final class CronSchedule {
   // the bound only stops a search that a bug would otherwise never finish.
   private static final int SEARCH_YEARS = 10;
   private static final Set<String> ZONE_IDS = ZoneId.getAvailableZoneIds();
+  private static final java.util.Map<String, String> FIXED_IANA = java.util.Map.of("EST", "-05:00", "MST", "-07:00", "HST", "-10:00");
   private static final int[] MAX_DAYS = {0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
   private final String expression;
@@ -153,8 +154,10 @@ public final class CronSchedule {
 
   private static ZoneId zoneNamed(String name) {
     // Only IANA region names: ZoneId.of would also take "+05:00" or "UTC+1", which the spec does not offer.
-    if (!ZONE_IDS.contains(name)) throw error("unknown time zone '" + name + "'");
-    return ZoneId.of(name);
+    if (ZONE_IDS.contains(name)) return ZoneId.of(name);
+    // EST, MST and HST are IANA zones (fixed offsets) that java.time keeps only among its short ids
+    if (FIXED_IANA.containsKey(name)) return ZoneId.of(FIXED_IANA.get(name));
+    throw error("unknown time zone '" + name + "'");
   }
 
   private static ValidationException error(String detail) {

@@ -140,6 +140,14 @@ class CronScheduleTest {
     }
 
     @Test
+    void the_fixed_offset_iana_zones_est_mst_and_hst_are_accepted() { // java.time lists them only as short ids
+      assertThat(next("CRON_TZ=EST 0 9 * * *", "2024-07-01T00:00:00Z")).isEqualTo("2024-07-01T14:00:00Z"); // no DST
+      assertThat(next("CRON_TZ=MST 0 9 * * *", "2024-07-01T00:00:00Z")).isEqualTo("2024-07-01T16:00:00Z");
+      assertThat(next("TZ=HST 0 9 * * *", "2024-07-01T00:00:00Z")).isEqualTo("2024-07-01T19:00:00Z");
+      assertThat(CronSchedule.parse("CRON_TZ=EST 0 9 * * *").expression()).isEqualTo("CRON_TZ=EST 0 9 * * *");
+    }
+
+    @Test
     void tz_is_accepted_as_a_synonym() {
       assertThat(next("TZ=Asia/Kolkata 30 9 * * *", "2024-05-01T00:00:00Z")).isEqualTo("2024-05-01T04:00:00Z");
     }

@@ -59,7 +59,8 @@ class CronScheduleValidationTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"CRON_TZ=Mars/Olympus 0 0 * * *", "TZ=+05:00 0 0 * * *", "CRON_TZ=UTC+1 0 0 * * *",
-      "CRON_TZ=america/new_york 0 0 * * *", "CRON_TZ= 0 0 * * *", "cron_tz=UTC 0 0 * * *"})
+      "CRON_TZ=america/new_york 0 0 * * *", "CRON_TZ= 0 0 * * *", "cron_tz=UTC 0 0 * * *", "CRON_TZ=PST 0 0 * * *",
+      "CRON_TZ=est 0 0 * * *"})
   void unknown_or_non_iana_zones_are_rejected(String expression) {
     assertRejected(expression);
   }
