@@ -37,7 +37,8 @@ public final class FlowControlView {
     for (Messages.Due newest : db.<List<Messages.Due>>read(tx -> tx.messages().newestPerFlowKey())) {
       if (!gate.exists(newest.flowKey())) gate.register(newest); // forgotten while idle: see revive
     }
-    return gate.views().stream().map(FlowControlView::key).toList();
+    long now = clock.millis();
+    return gate.views().stream().map(v -> key(v, now)).toList();
   }
 
   /**
@@ -62,7 +63,7 @@ public final class FlowControlView {
       db.<Optional<FlowKeys.Control>>read(tx -> tx.flowKeys().find(key)).ifPresent(gate::apply);
     }
     FlowGate.View v = gate.view(key);
-    return v == null ? null : key(v);
+    return v == null ? null : key(v, clock.millis());
   }
 
   /**
@@ -124,8 +125,14 @@ public final class FlowControlView {
     return gate.totalInFlight();
   }
 
-  private static Key key(FlowGate.View v) {
-    return new Key(v.key(), v.parallelism(), v.rate(), v.periodSeconds(), v.inFlight(), v.waiting(), v.windowStart(),
-        v.startedInWindow(), v.paused(), v.pinnedParallelism(), v.pinnedRate());
+  /**
+   * A window that is over (or never began: after a rate reset, or before the first start) shows as a
+   * period starting now with nothing started in it, which is what the next start will see.
+   */
+  private static Key key(FlowGate.View v, long now) {
+    boolean current = v.windowStart() > 0 && now < v.windowStart() + v.periodSeconds() * 1000;
+    return new Key(v.key(), v.parallelism(), v.rate(), v.periodSeconds(), v.inFlight(), v.waiting(),
+        current ? v.windowStart() : now, current ? v.startedInWindow() : 0, v.paused(), v.pinnedParallelism(),
+        v.pinnedRate());
   }
 }

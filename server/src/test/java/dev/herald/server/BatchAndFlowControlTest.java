@@ -118,6 +118,19 @@ class BatchAndFlowControlTest {
   }
 
   @Test
+  void a_rate_window_that_has_not_begun_shows_as_starting_now_with_nothing_started() { // spec 11.2, 11.4
+    long before = java.time.Instant.now().getEpochSecond();
+    assertThat(herald.publish(sink.url("/later"), "x", "Upstash-Delay", "1h", "Upstash-Flow-Control-Key", "w1",
+        "Upstash-Flow-Control-Value", "rate=5, period=1m").statusCode()).isEqualTo(200);
+
+    JsonNode k = flow("w1");
+    assertThat(k.get("rateCount").asInt()).isZero();
+    assertThat(k.get("ratePeriodStart").asLong()).isBetween(before, java.time.Instant.now().getEpochSecond());
+    assertThat(herald.post("/v2/flowControl/w1/resetRate", "").statusCode()).isEqualTo(200);
+    assertThat(flow("w1").get("ratePeriodStart").asLong()).isBetween(before, java.time.Instant.now().getEpochSecond());
+  }
+
+  @Test
   void a_paused_key_holds_its_messages_until_resumed() {
     herald.publish(sink.url("/pz"), "first", "Upstash-Flow-Control-Key", "pz", "Upstash-Flow-Control-Value", "parallelism=5");
     sink.awaitRequests("/pz", 1, WAIT);
