@@ -22,6 +22,8 @@ final class TopicsResource {
 
   ApiResponse upsert(ApiRequest req) {
     List<UrlGroups.Endpoint> eps = endpoints(req);
+    // a group exists while it has endpoints (removing the last one deletes it, spec 7.2)
+    if (eps.isEmpty()) throw ApiException.badRequest("endpoints: at least one endpoint is required");
     eps.forEach(e -> egress.url("endpoint url", e.url()));
     groups.upsert(name(req), eps);
     return ApiResponse.ok(Map.of());

@@ -216,6 +216,8 @@ class BadInputTest {
       assertThat(r.statusCode()).as(endpoint + ": " + r.body()).isEqualTo(400);
       assertThat(TestServer.json(r).get("error").asString()).endsWith("must be a string");
     }
+    HttpResponse<String> empty = herald.post("/v2/topics/g3/endpoints", "{\"endpoints\": []}", "Content-Type", json);
+    assertThat(empty.statusCode()).as(empty.body()).isEqualTo(400);
     assertThat(herald.get("/v2/topics/g3").statusCode()).isEqualTo(404);
 
     HttpResponse<String> noKey = herald.post("/v2/flowControl//pause", "");
