@@ -150,10 +150,43 @@ final class WorkflowsResource {
   /** DELETE /v2/workflows/runs: by ids, or every running run matching the filters. */
   ApiResponse cancelMany(ApiRequest req) {
     Queries.onlyKnown(req, CANCEL_FILTERS);
-    List<String> ids = Queries.list(req, "workflowRunIds", "workflowRunId");
+    List<String> ids = new ArrayList<>(Queries.list(req, "workflowRunIds", "workflowRunId"));
+    List<String> urls = new ArrayList<>(Queries.list(req, "workflowUrl"));
+    // Older SDKs put the selection in a JSON body ({"workflowRunIds": [...], "workflowUrl": ..., "all": true}).
+    // Read it rather than ignore it: ignored, a body naming runs would cancel every run.
+    if (req.body().length > 0) {
+      JsonNode body;
+      try {
+        body = Json.MAPPER.readTree(req.body());
+      } catch (RuntimeException e) {
+        throw ApiException.badRequest("body: invalid JSON");
+      }
+      if (body == null || !body.isObject()) throw ApiException.badRequest("body: expected a JSON object");
+      for (var e : body.properties()) {
+        JsonNode v = e.getValue();
+        switch (e.getKey()) {
+          case "workflowRunIds" -> {
+            for (JsonNode x : v.isArray() ? v : List.of(v)) {
+              if (!x.isString()) throw ApiException.badRequest("body: workflowRunIds must be strings");
+              ids.add(x.asString());
+            }
+          }
+          case "workflowUrl" -> {
+            if (!v.isString()) throw ApiException.badRequest("body: workflowUrl must be a string");
+            urls.add(v.asString());
+          }
+          case "all" -> {
+            if (!v.isBoolean()) throw ApiException.badRequest("body: all must be true or false");
+          }
+          default -> throw ApiException.badRequest("unknown field '" + Queries.clip(e.getKey()) + "' in body");
+        }
+      }
+      boolean all = body.path("all").asBoolean(false);
+      if (body.has("workflowRunIds") && ids.isEmpty() && urls.isEmpty() && !all) return ApiResponse.ok(Map.of("cancelled", 0));
+    }
     boolean exact = "true".equalsIgnoreCase(req.queryFirst("workflowUrlExactMatch"));
     int count = Queries.count(req, 100, 1000);
-    var runs = new Workflows.RunFilter(Queries.list(req, "workflowUrl"), exact, Queries.millis(req, "fromDate"),
+    var runs = new Workflows.RunFilter(urls, exact, Queries.millis(req, "fromDate"),
         Queries.millis(req, "toDate"), Queries.list(req, "label"), Queries.list(req, "callerIp", "callerIP"));
     int n = workflows.cancel(new WorkflowService.CancelFilter(ids, runs, runMatch(req), count));
     return ApiResponse.ok(Map.of("cancelled", n));

@@ -305,6 +305,26 @@ class WorkflowProtocolTest {
   }
 
   @Test
+  void a_legacy_json_body_selects_runs_and_a_body_naming_none_or_of_the_wrong_shape_cancels_nothing() {
+    trigger("wfr_l1", "/wf", "{}");
+    trigger("wfr_l2", "/wf", "{}");
+
+    for (String body : List.of("{\"workflowRunIds\": [5]}", "{\"runIds\": [\"wfr_l1\"]}", "[\"wfr_l1\"]", "{",
+        "{\"all\": \"yes\"}")) {
+      HttpResponse<String> r = herald.call("DELETE", "/v2/workflows/runs", body, "Content-Type", "application/json");
+      assertThat(r.statusCode()).as(body + " -> " + r.body()).isEqualTo(400);
+    }
+    HttpResponse<String> none = herald.call("DELETE", "/v2/workflows/runs", "{\"workflowRunIds\": []}",
+        "Content-Type", "application/json");
+    assertThat(TestServer.json(none).get("cancelled").asInt()).as(none.body()).isZero();
+    HttpResponse<String> one = herald.call("DELETE", "/v2/workflows/runs", "{\"workflowRunIds\": [\"wfr_l1\"]}",
+        "Content-Type", "application/json");
+    assertThat(TestServer.json(one).get("cancelled").asInt()).as(one.body()).isEqualTo(1);
+    JsonNode runs = TestServer.json(herald.get("/v2/workflows/logs?workflowRunId=wfr_l2")).get("runs");
+    assertThat(runs.get(0).get("workflowState").asString()).isEqualTo("RUN_STARTED");
+  }
+
+  @Test
   void bulk_cancel_takes_every_filter_of_the_sdk_with_several_values_each() {
     trigger("wfr_f1", "/wf/a", "{}", Map.of("Upstash-Label", "blue", "Upstash-Flow-Control-Key", "fk1",
         "Upstash-Flow-Control-Value", "parallelism=5"));
