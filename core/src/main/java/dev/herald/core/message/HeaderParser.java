@@ -207,10 +207,27 @@ public final class HeaderParser {
     }
     try {
       java.net.URI u = new java.net.URI(v);
-      return host(u) != null && port(u) != 0;
+      String host = host(u);
+      return host != null && port(u) != 0 && !ambiguousIpv4(host);
     } catch (java.net.URISyntaxException e) {
       return false;
     }
+  }
+
+  /**
+   * A dotted IPv4 address with a leading zero ({@code 0177.0.0.1}): Java reads it as decimal (177.0.0.1),
+   * curl and the C library as octal (127.0.0.1). Refused, so that no reader can disagree on where it goes.
+   */
+  private static boolean ambiguousIpv4(String host) {
+    String[] parts = host.split("\\.", -1);
+    if (parts.length != 4) return false;
+    for (String p : parts) {
+      if (p.isEmpty() || !p.chars().allMatch(c -> c >= '0' && c <= '9')) return false;
+    }
+    for (String p : parts) {
+      if (p.length() > 1 && p.charAt(0) == '0') return true;
+    }
+    return false;
   }
 
   /**

@@ -101,6 +101,13 @@ class HeaderParserForwardingTest {
   }
 
   @Test
+  void plain_dotted_addresses_stay_urls() {
+    for (String url : List.of("http://127.0.0.1:8080/", "http://10.0.0.1/", "http://0.0.0.0/", "http://1.2.3.4/")) {
+      assertThat(parse("Upstash-Callback", url).callback()).isEqualTo(url);
+    }
+  }
+
+  @Test
   void every_port_a_url_can_have_is_accepted() {
     assertThat(parse("Upstash-Callback", "http://example.com:1/").callback()).isEqualTo("http://example.com:1/");
     assertThat(parse("Upstash-Callback", "http://example.com:65535/").callback()).isEqualTo("http://example.com:65535/");
@@ -116,7 +123,8 @@ class HeaderParserForwardingTest {
   @ParameterizedTest
   @ValueSource(strings = {"example.com/cb", "ftp://example.com/x", "https://", "https:///path", "https://exa mple.com",
       "javascript:alert(1)", "/relative", "", "http://[::1", "http://example.com:99999/", "http://example.com:65536/",
-      "http://example.com:0/", "https://example.com:2147483647/"})
+      "http://example.com:0/", "https://example.com:2147483647/", "http://0177.0.0.1/", "http://010.0.0.1:80/x",
+      "http://127.0.0.01/"})
   void invalid_callback_urls_are_rejected(String url) {
     rejected("Upstash-Callback", "Upstash-Callback", url);
     rejected("Upstash-Failure-Callback", "Upstash-Failure-Callback", url);
