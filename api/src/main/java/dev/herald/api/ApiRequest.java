@@ -43,6 +43,19 @@ public final class ApiRequest {
 
   public byte[] body() { return body; }
 
+  /** The body read as JSON (null or missing when empty); not JSON at all is a 400 naming it. */
+  tools.jackson.databind.JsonNode json() {
+    return json(body);
+  }
+
+  static tools.jackson.databind.JsonNode json(byte[] body) {
+    try {
+      return dev.herald.store.Json.MAPPER.readTree(body);
+    } catch (RuntimeException e) {
+      throw ApiException.badRequest("body: invalid JSON");
+    }
+  }
+
   public String callerIp() { return callerIp; }
 
   public String header(String name) {

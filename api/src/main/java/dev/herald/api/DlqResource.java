@@ -217,11 +217,7 @@ final class DlqResource {
    */
   private static List<String> legacyIds(byte[] body) {
     JsonNode n;
-    try {
-      n = Json.MAPPER.readTree(body);
-    } catch (RuntimeException e) {
-      throw ApiException.badRequest("body: invalid JSON");
-    }
+    n = ApiRequest.json(body);
     String expected = "body: expected {\"dlqIds\": [\"...\"]}";
     if (n == null || !n.isObject()) throw ApiException.badRequest(expected);
     for (String k : n.propertyNames()) {

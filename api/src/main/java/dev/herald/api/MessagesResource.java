@@ -1,7 +1,6 @@
 package dev.herald.api;
 
 import dev.herald.engine.MessageService;
-import dev.herald.store.Json;
 import dev.herald.store.Messages;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,11 +35,7 @@ final class MessagesResource {
     Long to = Queries.millis(req, "toDate");
     if (req.body().length > 0) {
       JsonNode body;
-      try {
-        body = Json.MAPPER.readTree(req.body());
-      } catch (RuntimeException e) {
-        throw ApiException.badRequest("body: invalid JSON");
-      }
+      body = req.json();
       if (!body.isObject()) throw ApiException.badRequest("body: expected a JSON object");
       for (var e : body.properties()) {
         String k = e.getKey();

@@ -2,7 +2,6 @@ package dev.herald.api;
 
 import dev.herald.core.message.HeaderParser;
 import dev.herald.engine.QueueService;
-import dev.herald.store.Json;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import tools.jackson.databind.JsonNode;
@@ -19,11 +18,7 @@ final class QueuesResource {
 
   ApiResponse upsert(ApiRequest req) {
     JsonNode body;
-    try {
-      body = Json.MAPPER.readTree(req.body());
-    } catch (RuntimeException e) {
-      throw ApiException.badRequest("body: invalid JSON");
-    }
+    body = req.json();
     if (body == null || !body.isObject()) throw ApiException.badRequest("body: expected {\"queueName\": ..., \"parallelism\": ...}");
     JsonNode n = body.get("queueName");
     if (n == null || !n.isString()) throw ApiException.badRequest("queueName: required");

@@ -2,7 +2,6 @@ package dev.herald.api;
 
 import dev.herald.core.message.HeaderParser;
 import dev.herald.engine.UrlGroupService;
-import dev.herald.store.Json;
 import dev.herald.store.UrlGroups;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -55,11 +54,7 @@ final class TopicsResource {
 
   private static List<UrlGroups.Endpoint> endpoints(ApiRequest req) {
     JsonNode body;
-    try {
-      body = Json.MAPPER.readTree(req.body());
-    } catch (RuntimeException e) {
-      throw ApiException.badRequest("body: invalid JSON");
-    }
+    body = req.json();
     if (body == null || !body.has("endpoints") || !body.get("endpoints").isArray()) {
       throw ApiException.badRequest("body: expected {\"endpoints\": [{\"url\": ..., \"name\": ...}]}");
     }

@@ -156,11 +156,7 @@ final class WorkflowsResource {
     // Read it rather than ignore it: ignored, a body naming runs would cancel every run.
     if (req.body().length > 0) {
       JsonNode body;
-      try {
-        body = Json.MAPPER.readTree(req.body());
-      } catch (RuntimeException e) {
-        throw ApiException.badRequest("body: invalid JSON");
-      }
+      body = req.json();
       if (body == null || !body.isObject()) throw ApiException.badRequest("body: expected a JSON object");
       for (var e : body.properties()) {
         JsonNode v = e.getValue();
@@ -195,11 +191,7 @@ final class WorkflowsResource {
   /** POST /v2/wait/{eventId}. */
   ApiResponse waitFor(ApiRequest req) {
     JsonNode body;
-    try {
-      body = Json.MAPPER.readTree(req.body());
-    } catch (RuntimeException e) {
-      throw ApiException.badRequest("body: invalid JSON");
-    }
+    body = req.json();
     workflows.waitFor(req.pathVar("eventId"), body, req.headers(), req.callerIp());
     return ApiResponse.ok(Map.of());
   }
