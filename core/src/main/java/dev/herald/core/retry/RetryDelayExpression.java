@@ -109,7 +109,7 @@ public final class RetryDelayExpression {
     }
 
     void skipSpace() {
-      while (pos < s.length() && s.charAt(pos) == ' ') pos++;
+      while (pos < s.length() && (s.charAt(pos) == ' ' || s.charAt(pos) == '\t')) pos++;
     }
 
     Node expression() {
