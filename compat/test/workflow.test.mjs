@@ -176,6 +176,31 @@ const routes = {
     },
   },
 
+  // Two parallel steps that both throw on their first call for the payload's `tag`, then a step joining them.
+  "/wf/two-flaky": {
+    route: async (context, app) => {
+      const { tag } = context.requestPayload;
+      const [a, b] = await Promise.all([
+        context.run("f1", () => {
+          app.record(context, "f1-attempt");
+          if (app.firstTime(`f1:${tag}`)) throw new Error(`f1: ${tag}`);
+          return 1;
+        }),
+        context.run("f2", () => {
+          app.record(context, "f2-attempt");
+          if (app.firstTime(`f2:${tag}`)) throw new Error(`f2: ${tag}`);
+          return 2;
+        }),
+      ]);
+      await context.run("join", () => app.record(context, "join", [a, b]));
+      return a + b;
+    },
+    failureFunction: async ({ context, failResponse }, app) => {
+      app.record(context, "failure-function", { failResponse });
+      return "failure handled";
+    },
+  },
+
   // A step that always throws, and a failure function that throws on its first call for the
   // payload's `tag` (its failure callback fails) and succeeds when called again.
   "/wf/failure-flaky": {
@@ -707,6 +732,26 @@ test("client.dlq: a failed run's entry, and resume runs the failed step again in
   assert.equal(app.eventsFor(runId, "prepare").length, 1, "the step before it keeps its result and does not run again");
   assert.equal(app.eventsFor(runId, "failure-function").length, 1, "no second failure function call");
   assert.deepEqual(await dlqEntriesOf(runId), [], "the entry is gone from the DLQ once resumed");
+});
+
+test("two parallel steps failing: one failure function call, and resuming the run brings both steps back", { timeout: TEST_TIMEOUT_MS }, async () => {
+  const tag = unique("two-flaky");
+  const runId = await trigger("/wf/two-flaky", { tag });
+  await waitForEvents(runId, "f1-attempt", 1, "/wf/two-flaky");
+  await waitForEvents(runId, "f2-attempt", 1, "/wf/two-flaky");
+  const failed = await waitForRunState(runId, "RUN_FAILED");
+  await waitForEvents(runId, "failure-function", 1, "/wf/two-flaky");
+  await waitFor(async () => (await dlqEntriesOf(runId)).length === 2, RUN_TIMEOUT_MS,
+    { intervalMs: API_POLL_MS, what: `both failed steps of ${runId} in the DLQ` });
+
+  const resumed = await client.dlq.resume({ dlqId: failed.dlqId });
+  assert.equal(resumed.workflowRunId, runId, "resume continues the same run");
+
+  const run = await waitForRunState(runId, "RUN_SUCCESS");
+  assert.equal(JSON.parse(run.workflowRunResponse), 3);
+  assert.deepEqual(app.eventsFor(runId, "join").map((e) => e.data), [[1, 2]], "the join ran once, with both results");
+  assert.equal(app.eventsFor(runId, "failure-function").length, 1, "the failure function ran once for the run");
+  assert.deepEqual(await dlqEntriesOf(runId), [], "resuming the run took its other failed step out of the DLQ too");
 });
 
 test("client.dlq.restart starts a new run with the same payload; the old run stays failed", { timeout: TEST_TIMEOUT_MS }, async () => {

@@ -88,12 +88,14 @@ public final class DlqService {
       List<String> out = new ArrayList<>();
       for (Dlq.Entry e : entries) {
         if (!tx.dlq().delete(e.dlqId())) continue; // retried or deleted by someone else meanwhile
-        Message m = override.apply(renew(e.message(), now));
-        // a workflow step comes back in its place in its run, which runs again (spec 13: DLQ resume)
-        if (m.workflow() != null) WorkflowRuns.resumed(tx, e.message().id(), m);
-        PublishService.insert(tx, m, nowMs);
+        Message m = resume(tx, e, override, now, nowMs);
         fresh.add(m);
         out.add(m.id());
+        if (m.workflow() == null) continue;
+        // Parallel steps that failed in the same run come back with it: the run waits for all of them.
+        for (Dlq.Entry sibling : tx.dlq().list(Dlq.Filter.ofRun(m.workflow().runId()), null, 1000)) {
+          if (tx.dlq().delete(sibling.dlqId())) fresh.add(resume(tx, sibling, override, now, nowMs));
+        }
       }
       return out;
     }).join();
@@ -103,6 +105,14 @@ public final class DlqService {
 
   private Message renew(Message m, Instant now) {
     return renew(m, now, ids);
+  }
+
+  /** The entry's message again, stored as new; a workflow step comes back in its place in its run (spec 13). */
+  private Message resume(dev.herald.store.Tx tx, Dlq.Entry e, UnaryOperator<Message> override, Instant now, long nowMs) {
+    Message m = override.apply(renew(e.message(), now));
+    if (m.workflow() != null) WorkflowRuns.resumed(tx, e.message().id(), m);
+    PublishService.insert(tx, m, nowMs);
+    return m;
   }
 
   /** The message again, as new: a new id, no attempts made, due now. */

@@ -72,6 +72,9 @@ public final class Outcomes {
       }
       case Transitions.Failed f -> {
         applied = tx.messages().finish(m.id(), lease);
+        // a step of a run that an earlier step already failed (parallel steps): the run's failure
+        // function has been called once, for the run; this step only needs its entry to be resumed with it
+        boolean runFailedBefore = applied && WorkflowRuns.hasFailed(tx, m);
         if (applied) {
           if (!(outcome instanceof Outcome.Crashed)) EventLog.append(tx, nowMs, m, "ERROR", responseDetail(outcome, true));
           String dlqId = ids.dlq(now);
@@ -80,10 +83,12 @@ public final class Outcomes {
           detail.put("error", f.reason());
           detail.put("dlqId", dlqId);
           EventLog.append(tx, nowMs, m, "FAILED", detail);
-          callbacks.failureCallback(m, outcome, dlqId, WorkflowRuns.failureDetail(tx, m), now).ifPresent(followUps::add);
+          if (!runFailedBefore) {
+            callbacks.failureCallback(m, outcome, dlqId, WorkflowRuns.failureDetail(tx, m), now).ifPresent(followUps::add);
+          }
           if (m.workflow() != null) {
             published = workflows.failed(tx, m, dlqId, now);
-            if (m.failureCallback() != null) WorkflowRuns.failureCallStarted(tx, m.id());
+            if (m.failureCallback() != null && !runFailedBefore) WorkflowRuns.failureCallStarted(tx, m.id());
           }
         }
       }

@@ -152,6 +152,12 @@ final class WorkflowRuns {
     return n;
   }
 
+  /** Whether {@code m} is a message of a workflow run that has already failed (another step failed first). */
+  static boolean hasFailed(Tx tx, Message m) {
+    if (m.workflow() == null) return false;
+    return tx.workflows().find(m.workflow().runId()).map(r -> Workflows.FAILED.equals(r.state())).orElse(false);
+  }
+
   /** Whether this is the failure-function call of a workflow run (a failure callback of a step). */
   static boolean isFailureCall(Message m) {
     return m.workflow() != null && Workflow.FAILURE_CALL.equals(m.workflow().callType()) && m.sourceMessageId() != null;

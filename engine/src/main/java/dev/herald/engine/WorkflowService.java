@@ -461,6 +461,8 @@ public final class WorkflowService {
         if (w == null) continue;
         Workflows.Run run = tx.workflows().find(w.runId()).orElse(null);
         if (run == null || !tx.dlq().delete(e.dlqId())) continue;
+        // the run starts over as a new one: the entries of its other failed (parallel) steps go with it
+        for (Dlq.Entry sibling : tx.dlq().list(Dlq.Filter.ofRun(w.runId()), null, 1000)) tx.dlq().delete(sibling.dlqId());
         String runId = newRunId();
         Message trigger = override.apply(DlqService.renew(failed, now, ids))
             .withHeadersAndBody(failed.headers(), run.initialBody())

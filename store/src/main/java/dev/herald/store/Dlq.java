@@ -33,6 +33,12 @@ public final class Dlq {
       List<String> workflowRunIds, boolean workflowsOnly, Long workflowCreatedAt, List<String> failureStates) {
     public static final Filter ALL = new Filter(null, null, null, null, null, null, null, null, null, null, null, null, false);
 
+    /** The entries of one workflow run. */
+    public static Filter ofRun(String workflowRunId) {
+      return new Filter(null, null, null, null, null, null, null, null, null, null, null, null, false,
+          List.of(workflowRunId), true, null, null);
+    }
+
     public Filter(List<String> dlqIds, List<String> messageIds, List<String> urls, List<String> topicNames,
         List<String> queueNames, List<String> scheduleIds, List<String> labels, List<String> flowControlKeys,
         List<Integer> responseStatuses, List<String> callerIps, Long fromDate, Long toDate, boolean latestFirst,
