@@ -65,11 +65,29 @@ public final class ScheduleService {
   }
 
   public Optional<Schedules.Schedule> get(String id) {
-    return db.read(tx -> tx.schedules().find(id));
+    long now = clock.millis();
+    return db.read(tx -> tx.schedules().find(id)).map(s -> shown(s, now));
   }
 
   public List<Schedules.Schedule> list() {
-    return db.read(tx -> tx.schedules().all());
+    long now = clock.millis();
+    return db.read(tx -> tx.schedules().all()).stream().map(s -> shown(s, now)).toList();
+  }
+
+  /**
+   * A paused schedule keeps the slot it was paused at, which soon lies in the past; it is shown with
+   * the slot it would fire at if resumed now (what resume sets), not a time that will never come.
+   */
+  private static Schedules.Schedule shown(Schedules.Schedule s, long now) {
+    if (!s.paused() || s.nextFireAt() > now) return s;
+    long next;
+    try {
+      next = CronSchedule.parse(s.cron()).next(java.time.Instant.ofEpochMilli(now)).toEpochMilli();
+    } catch (RuntimeException e) {
+      return s; // an unusable cron (see fire): shown as stored
+    }
+    return new Schedules.Schedule(s.id(), s.destination(), s.cron(), true, next, s.lastFireAt(), s.lastStates(),
+        s.lastError(), s.createdAt(), s.callerIp(), s.headers(), s.body());
   }
 
   public boolean delete(String id) {

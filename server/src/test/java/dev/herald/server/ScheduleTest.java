@@ -81,6 +81,8 @@ class ScheduleTest {
 
     moveTo("2030-01-07T10:03:30Z");
     assertThat(messagesCreatedBy(id)).isZero();
+    assertThat(schedule(id).get("nextScheduleTime").asLong()).as("paused: the slot a resume now would take, not a past one")
+        .isEqualTo(at("2030-01-07T10:04:00Z"));
     assertThat(herald.post("/v2/schedules/" + id + "/resume", "").statusCode()).isEqualTo(200);
     JsonNode s = schedule(id);
     assertThat(s.get("isPaused").asBoolean()).isFalse();
