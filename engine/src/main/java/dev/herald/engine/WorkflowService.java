@@ -258,16 +258,18 @@ public final class WorkflowService {
     return out;
   }
 
+  /**
+   * A wait's timeout; longer than {@link #MAX_WAIT} waits {@link #MAX_WAIT}, then times out like any wait.
+   * Not a 400: the SDK reads a 400 from /v2/wait as "the run is over" and stops without a word, which
+   * would leave the run hanging with nobody waiting.
+   */
   private static Duration timeout(JsonNode t) {
     if (t == null || t.isNull()) return DEFAULT_WAIT;
-    if (t.isNumber() && (t.asDouble() <= 0 || t.asDouble() > MAX_WAIT.toSeconds())) {
-      throw new ValidationException("timeout: must be positive and at most " + MAX_WAIT.toDays() + "d");
-    }
+    if (t.isNumber() && t.asDouble() <= 0) throw new ValidationException("timeout: must be positive");
+    if (t.isNumber() && t.asDouble() > MAX_WAIT.toSeconds()) return MAX_WAIT;
     Duration d = t.isNumber() ? Duration.ofSeconds(t.asLong()) : Durations.parse("timeout", t.asString());
-    if (d.isNegative() || d.isZero() || d.compareTo(MAX_WAIT) > 0) {
-      throw new ValidationException("timeout: must be positive and at most " + MAX_WAIT.toDays() + "d");
-    }
-    return d;
+    if (d.isNegative() || d.isZero()) throw new ValidationException("timeout: must be positive");
+    return d.compareTo(MAX_WAIT) > 0 ? MAX_WAIT : d;
   }
 
   /** One answer of notify: the waiter told and the message that tells it. */

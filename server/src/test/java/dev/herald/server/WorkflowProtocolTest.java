@@ -413,6 +413,19 @@ class WorkflowProtocolTest {
   }
 
   @Test
+  void a_wait_longer_than_a_year_waits_a_year_instead_of_being_refused() { // a 400 would end the SDK's run silently
+    trigger("wfr_long", "/wf", "{}");
+    sink.awaitRequests("/wf", 1, WAIT);
+    HttpResponse<String> waiting = herald.post("/v2/wait/evt-long", waitBody("/wf", "800d", 1),
+        headerArray(stepHeaders("wfr_long", "/wf")));
+    assertThat(waiting.statusCode()).as(waiting.body()).isEqualTo(200);
+    JsonNode waiters = TestServer.json(herald.get("/v2/waiters/evt-long"));
+    assertThat(waiters.get(0).get("deadline").asLong()).isEqualTo(clock.instant().plus(Duration.ofDays(365)).getEpochSecond());
+    HttpResponse<String> zero = herald.post("/v2/wait/evt-zero", waitBody("/wf", "0s", 2), headerArray(stepHeaders("wfr_long", "/wf")));
+    assertThat(zero.statusCode()).isEqualTo(400);
+  }
+
+  @Test
   void a_notified_wait_publishes_its_step_with_the_event_data_and_a_notify_for_a_run_waits_for_its_wait() {
     trigger("wfr_w", "/wf", "{}");
     sink.awaitRequests("/wf", 1, WAIT);
