@@ -51,8 +51,16 @@ public final class ConfigLoader {
       if (!Files.isRegularFile(file)) throw new ConfigException("config file not found: " + file);
       try {
         l.flatten("", new TomlMapper().readTree(Files.readAllBytes(file)), false);
+      } catch (ConfigException e) {
+        throw new ConfigException("config file " + file + ": " + e.getMessage());
+      } catch (tools.jackson.core.JacksonException e) {
+        // the parser's own message quotes the file around the error, and the file holds the secrets:
+        // say what and where, never the text
+        var at = e.getLocation();
+        throw new ConfigException("cannot read config file " + file + ": not valid TOML"
+            + (at == null || at.getLineNr() < 1 ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
       } catch (IOException | RuntimeException e) {
-        throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+        throw new ConfigException("cannot read config file " + file + ": " + e.getClass().getSimpleName());
       }
     }
     env.forEach((name, value) -> {
@@ -73,6 +81,7 @@ public final class ConfigLoader {
         continue;
       }
       if (!defining && !values.containsKey(key)) throw new ConfigException("unknown setting '" + key + "'");
+      if (v.isNumber() && !v.isIntegralNumber()) throw new ConfigException(key + ": must be a whole number, not " + v.asString());
       values.put(key, v.isArray() ? toList(v) : v.isNumber() ? (Object) v.asLong() : v.isBoolean() ? v.asBoolean() : v.asString());
     }
   }

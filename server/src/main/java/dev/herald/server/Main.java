@@ -93,7 +93,7 @@ public final class Main implements Callable<Integer> {
     void check(Config c) {}
 
     static String where(Config c) {
-      if (!c.store().url().isBlank()) return "PostgreSQL " + c.store().url().replaceAll(":[^:@/]*@", ":***@");
+      if (!c.store().url().isBlank()) return "PostgreSQL " + dev.herald.store.Db.redact(c.store().url());
       return Path.of(c.store().data()).toAbsolutePath().normalize().toString();
     }
 

@@ -93,6 +93,24 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void a_fraction_where_a_whole_number_belongs_is_refused_naming_the_key() throws IOException {
+    Path file = Files.writeString(dir.resolve("fraction.toml"), "[server]\nport = 18080.9\n");
+
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("server.port").hasMessageContaining("whole number");
+  }
+
+  @Test
+  void a_file_that_is_not_toml_is_an_error_that_never_quotes_the_file() throws IOException {
+    Path file = Files.writeString(dir.resolve("broken.toml"),
+        "[auth]\ntoken = \"tok_FILESECRET_abc\"\ncurrent-signing-key = \"sig_FILECUR\"\n[server]\nport = 8080 x\n");
+
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("broken.toml").hasMessageContaining("line 5")
+        .hasMessageNotContaining("FILESECRET").hasMessageNotContaining("sig_FILECUR");
+  }
+
+  @Test
   void a_missing_config_file_is_an_error_naming_it() {
     Path missing = dir.resolve("nope.toml");
 

@@ -340,7 +340,15 @@ public final class Db implements AutoCloseable {
 
     /** For messages: never shows the password. */
     String redacted() {
-      return jdbcUrl.replaceAll("(?i)(password=)[^&]*", "$1***");
+      return redact(jdbcUrl);
     }
+  }
+
+  /**
+   * A store URL as it may be shown (start-up lines, errors): the password of {@code user:password@} and
+   * of a {@code password=} parameter replaced by {@code ***}, in any of the forms the store takes.
+   */
+  public static String redact(String storeUrl) {
+    return storeUrl.replaceAll(":[^:@/]*@", ":***@").replaceAll("(?i)(password=)[^&]*", "$1***");
   }
 }
