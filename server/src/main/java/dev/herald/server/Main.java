@@ -72,7 +72,14 @@ public final class Main implements Callable<Integer> {
         System.err.println("herald: " + e.getMessage());
         return 2;
       }
-      App app = App.start(c, InstantSource.system());
+      App app;
+      try {
+        app = App.start(c, InstantSource.system());
+      } catch (dev.herald.store.StoreUnavailableException e) { // the store cannot be opened: say why, once
+        System.err.println("herald: " + (e.getCause() instanceof dev.herald.store.StoreUnavailableException u
+            ? u.getMessage() : e.getMessage()));
+        return 1;
+      }
       CountDownLatch stop = new CountDownLatch(1);
       // SIGTERM/SIGINT are a normal stop: finish in-flight work, close the store, exit 0 (R3).
       sun.misc.Signal.handle(new sun.misc.Signal("TERM"), s -> stop.countDown());

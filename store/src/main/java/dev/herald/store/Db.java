@@ -129,8 +129,10 @@ public final class Db implements AutoCloseable {
   }
 
   private static Db openSqlite(Path dir, Options o) {
+    java.nio.channels.FileChannel lock = null;
     try {
       Files.createDirectories(dir);
+      lock = lockDataDir(dir);
       String url = "jdbc:sqlite:" + dir.resolve("herald.db").toAbsolutePath();
       try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
         // A new file gets 8 KiB pages (an existing one keeps its own: WAL fixes the size). Message rows
@@ -146,11 +148,46 @@ public final class Db implements AutoCloseable {
       for (int i = 0; i < o.readers(); i++) {
         readers.add(new Reader(openSqliteConnection(url), Tx.newCache()));
       }
-      return new Db(new Dialect.Sqlite(), writer, readers, null, null, o);
+      Db db = new Db(new Dialect.Sqlite(), writer, readers, null, null, o);
+      db.dirLock = lock;
+      return db;
     } catch (Exception e) {
+      closeQuietly(lock);
       throw new StoreUnavailableException("opening SQLite store in " + dir + ": " + e.getMessage(), e);
     }
   }
+
+  private static final String LOCK_FILE = "herald.lock";
+
+  /**
+   * One process per data directory: two would each take the other's attempts in flight for ones cut
+   * short by a crash (single node voids old leases at start) and deliver them again. An OS file lock,
+   * so a process that dies, however it dies, lets go of it.
+   */
+  private static java.nio.channels.FileChannel lockDataDir(Path dir) throws java.io.IOException {
+    java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(dir.resolve(LOCK_FILE),
+        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+    try {
+      if (ch.tryLock() != null) return ch;
+    } catch (java.nio.channels.OverlappingFileLockException inThisProcess) {
+      // held by another store of this process
+    }
+    ch.close();
+    throw new StoreUnavailableException("the data directory is in use by another Herald process (it holds "
+        + dir.resolve(LOCK_FILE) + "); one process per data directory", null);
+  }
+
+  private static void closeQuietly(java.nio.channels.FileChannel ch) {
+    if (ch == null) return;
+    try {
+      ch.close();
+    } catch (java.io.IOException ignored) {
+      // closing releases the lock; nothing else to do
+    }
+  }
+
+  /** The data directory's lock (SQLite), held until {@link #close}. */
+  private java.nio.channels.FileChannel dirLock;
 
   private static Connection openSqliteConnection(String url) throws SQLException {
     java.util.Properties props = new java.util.Properties();
@@ -282,6 +319,14 @@ public final class Db implements AutoCloseable {
 
   @Override
   public void close() {
+    try {
+      closeStore();
+    } finally {
+      closeQuietly(dirLock); // last: the next process may open the directory once everything is written
+    }
+  }
+
+  private void closeStore() {
     NewWorkListener l = listener;
     if (l != null) l.close();
     committer.close();
