@@ -109,7 +109,7 @@ public final class Main implements Callable<Integer> {
     }
   }
 
-  @Command(name = "serve", description = "Run Herald for production (token and signing keys required).")
+  @Command(name = "serve", mixinStandardHelpOptions = true, description = "Run Herald for production (token and signing keys required).")
   static final class Serve extends Run {
     Map<String, String> modeOverrides() {
       return Map.of();
@@ -129,7 +129,7 @@ public final class Main implements Callable<Integer> {
     }
   }
 
-  @Command(name = "dev", description = "Run Herald for local development: 127.0.0.1, the QStash dev user, egress to private networks allowed.")
+  @Command(name = "dev", mixinStandardHelpOptions = true, description = "Run Herald for local development: 127.0.0.1, the QStash dev user, egress to private networks allowed.")
   static final class Dev extends Run {
     Map<String, String> modeOverrides() {
       Map<String, String> m = new LinkedHashMap<>();
@@ -152,7 +152,7 @@ public final class Main implements Callable<Integer> {
     }
   }
 
-  @Command(name = "train", description = "Publish and deliver a few thousand messages on loopback in a throwaway store (then half as many through a paused queue), then exit: "
+  @Command(name = "train", mixinStandardHelpOptions = true, description = "Publish and deliver a few thousand messages on loopback in a throwaway store (then half as many through a paused queue), then exit: "
       + "run by the launcher under -XX:AOTCacheOutput to record the JVM's AOT cache (JDK 25+).")
   static final class Train implements Callable<Integer> {
     @Option(names = "--messages", defaultValue = "20000", description = "how many messages (default ${DEFAULT-VALUE})")
@@ -174,7 +174,7 @@ public final class Main implements Callable<Integer> {
     }
   }
 
-  @Command(name = "migrate", description = "Create or upgrade the store's schema, then exit.")
+  @Command(name = "migrate", mixinStandardHelpOptions = true, description = "Create or upgrade the store's schema, then exit.")
   static final class Migrate implements Callable<Integer> {
     @Option(names = "--data", description = "data directory of the embedded store")
     Path data;

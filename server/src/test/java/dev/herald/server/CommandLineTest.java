@@ -35,6 +35,15 @@ class CommandLineTest {
   }
 
   @Test
+  void every_command_answers_help_and_exits_0() {
+    for (String command : new String[] {"serve", "dev", "migrate", "train"}) {
+      HeraldProcess.Result r = HeraldProcess.run(EXIT, command, "--help");
+      assertThat(r.exitCode()).as(command + ": " + r.output()).isZero();
+      assertThat(r.output()).as(command).contains("Usage:").contains(command);
+    }
+  }
+
+  @Test
   void version_prints_the_version_and_exits_0() {
     HeraldProcess.Result r = HeraldProcess.run(EXIT, "version");
 
