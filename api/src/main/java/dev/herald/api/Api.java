@@ -30,14 +30,14 @@ public final class Api {
 
   public static Routes routes(Services s, Settings settings) {
     EgressCheck egress = new EgressCheck(s.egress());
-    PublishResource publish = new PublishResource(s.parser(), s.publisher(), s.schedules(), egress);
-    BatchResource batch = new BatchResource(s.parser(), s.publisher(), settings.maxBatchItems(), egress);
+    PublishResource publish = new PublishResource(s.parser(), s.publisher(), s.schedules(), s.groups(), egress);
+    BatchResource batch = new BatchResource(s.parser(), s.publisher(), s.groups(), settings.maxBatchItems(), egress);
     MessagesResource messages = new MessagesResource(s.messages());
     KeysResource keys = new KeysResource(s.keys());
     DlqResource dlq = new DlqResource(s.dlq(), s.workflows(), s.parser(), s.clock(), egress);
     LogsResource logs = new LogsResource(s.db());
     QueuesResource queues = new QueuesResource(s.queues(), settings.maxQueueParallelism());
-    TopicsResource topics = new TopicsResource(s.groups(), egress);
+    TopicsResource topics = new TopicsResource(s.groups(), s.parser(), egress);
     SchedulesResource schedules = new SchedulesResource(s.schedules(), egress);
     FlowControlResource flow = new FlowControlResource(s.flows(), settings.globalParallelism());
     WorkflowsResource workflows = new WorkflowsResource(s.workflows(), s.parser(), s.publisher(), egress, settings.maxBatchItems());
@@ -82,6 +82,7 @@ public final class Api {
         .add("GET", "/v2/topics", topics::list)
         .add("GET", "/v2/topics/{group}", topics::get)
         .add("DELETE", "/v2/topics/{group}", topics::delete)
+        .add("PATCH", "/v2/topics/{group}", topics::patch)
         .add("GET", "/v2/flowControl", flow::list)
         .add("GET", "/v2/flowControl/{key}", flow::get)
         .add("POST", "/v2/flowControl/{key}/pause", flow::pause)

@@ -6,7 +6,9 @@ import dev.herald.core.message.MessageOptions;
 import dev.herald.engine.PublishOutcome;
 import dev.herald.engine.PublishRequest;
 import dev.herald.engine.PublishService;
+import dev.herald.engine.UrlGroupService;
 import dev.herald.store.Json;
+import dev.herald.store.UrlGroups;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -22,11 +24,13 @@ final class BatchResource {
   private final HeaderParser parser;
   private final PublishService publisher;
   private final int maxItems;
+  private final UrlGroupService groups;
   private final EgressCheck egress;
 
-  BatchResource(HeaderParser parser, PublishService publisher, int maxItems, EgressCheck egress) {
+  BatchResource(HeaderParser parser, PublishService publisher, UrlGroupService groups, int maxItems, EgressCheck egress) {
     this.parser = parser;
     this.publisher = publisher;
+    this.groups = groups;
     this.maxItems = maxItems;
     this.egress = egress;
   }
@@ -67,7 +71,9 @@ final class BatchResource {
       egress.url("destination", dest);
     }
     else HeaderParser.name("destination", dest);
-    MessageOptions options = parser.parse(headers(item));
+    var headers = headers(item);
+    if (!isUrl) headers = UrlGroups.withDefaults(headers, groups.defaultHeaders(dest));
+    MessageOptions options = parser.parse(headers);
     egress.options(options);
     JsonNode q = item.get("queue");
     if (q != null && !q.isNull() && !q.isString()) throw new ValidationException("queue: expected a string");

@@ -1,6 +1,7 @@
 package dev.herald.api;
 
 import dev.herald.core.message.HeaderParser;
+import dev.herald.store.UrlGroups;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,5 +48,13 @@ record Destination(String value, boolean isUrl, Map<String, List<String>> header
       }
     }
     return new Destination(dest, isUrl, headers);
+  }
+
+  /**
+   * This destination with a URL group's default headers (spec 7.5) added where the request carries
+   * neither the header nor its {@code upstash-*} query key: the request always wins.
+   */
+  Destination withDefaults(Map<String, List<String>> defaults) {
+    return defaults.isEmpty() ? this : new Destination(value, isUrl, UrlGroups.withDefaults(headers, defaults));
   }
 }

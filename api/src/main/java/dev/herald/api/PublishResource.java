@@ -7,6 +7,7 @@ import dev.herald.engine.PublishRequest;
 import dev.herald.engine.PublishResult;
 import dev.herald.engine.PublishService;
 import dev.herald.engine.ScheduleService;
+import dev.herald.engine.UrlGroupService;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,12 +17,15 @@ final class PublishResource {
   private final HeaderParser parser;
   private final PublishService publisher;
   private final ScheduleService schedules;
+  private final UrlGroupService groups;
   private final EgressCheck egress;
 
-  PublishResource(HeaderParser parser, PublishService publisher, ScheduleService schedules, EgressCheck egress) {
+  PublishResource(HeaderParser parser, PublishService publisher, ScheduleService schedules, UrlGroupService groups,
+      EgressCheck egress) {
     this.parser = parser;
     this.publisher = publisher;
     this.schedules = schedules;
+    this.groups = groups;
     this.egress = egress;
   }
 
@@ -34,14 +38,16 @@ final class PublishResource {
   }
 
   private ApiResponse handle(ApiRequest req, String queue) {
-    Destination dest = Destination.from(req, req.pathVar("destination"));
+    Destination asSent = Destination.from(req, req.pathVar("destination"));
+    // a schedule stores the request as sent and takes the group's defaults as they are at each firing
+    Destination dest = asSent.isUrl() ? asSent : asSent.withDefaults(groups.defaultHeaders(asSent.value()));
     MessageOptions options = parser.parse(dest.headers());
     if (dest.isUrl()) egress.url("destination", dest.value());
     egress.options(options);
     if (options.cron() != null && queue == null) {
       // Upstash-Cron on publish creates a schedule (UNSURE-08)
       String id = schedules.create(new ScheduleService.Create(options.scheduleId(), dest.value(), dest.isUrl(), options.cron(),
-          SchedulesResource.storedHeaders(dest.headers()), req.body(), req.callerIp()));
+          SchedulesResource.storedHeaders(asSent.headers()), req.body(), req.callerIp()));
       return ApiResponse.ok(Map.of("scheduleId", id));
     }
     PublishRequest r = new PublishRequest(dest.value(), dest.isUrl(), options, req.body(), req.callerIp(), queue, null);

@@ -8,6 +8,7 @@ import dev.herald.core.message.MessageOptions;
 import dev.herald.store.Db;
 import dev.herald.store.Messages;
 import dev.herald.store.Schedules;
+import dev.herald.store.UrlGroups;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -139,8 +140,11 @@ public final class ScheduleService {
       Map<String, String> states = new LinkedHashMap<>();
       String error = null;
       try {
-        MessageOptions o = parser.parse(s.headers());
         boolean isUrl = HeaderParser.isUrl(s.destination());
+        // a URL group's default headers as they are now, like any publish to it (spec 7.5)
+        var headers = isUrl ? s.headers() : UrlGroups.withDefaults(s.headers(),
+            tx.urlGroups().find(s.destination()).map(UrlGroups.Group::headers).orElse(Map.of()));
+        MessageOptions o = parser.parse(headers);
         PublishOutcome out = publisher.publishOne(tx,
             new PublishRequest(s.destination(), isUrl, o, s.body(), s.callerIp(), o.queueName(), s.id()), now, nowMs, dues);
         switch (out) {

@@ -7,6 +7,7 @@ import dev.herald.store.UrlGroups;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** URL groups (spec 7). An endpoint with the same URL or the same non-empty name is updated, not added (UNSURE-38). */
@@ -34,7 +35,8 @@ public final class UrlGroupService {
         list.removeIf(x -> x.url().equals(e.url()) || (e.name() != null && !e.name().isEmpty() && e.name().equals(x.name())));
         list.add(new UrlGroups.Endpoint(e.name() == null || e.name().isEmpty() ? null : e.name(), e.url()));
       }
-      tx.urlGroups().put(new UrlGroups.Group(group, list, existing.map(UrlGroups.Group::createdAt).orElse(now), now));
+      tx.urlGroups().put(new UrlGroups.Group(group, list, existing.map(UrlGroups.Group::headers).orElse(Map.of()),
+          existing.map(UrlGroups.Group::createdAt).orElse(now), now));
       return null;
     }).join();
   }
@@ -54,9 +56,29 @@ public final class UrlGroupService {
         list.removeIf(x -> (e.url() != null && e.url().equals(x.url())) || (e.name() != null && e.name().equals(x.name())));
       }
       if (list.isEmpty()) tx.urlGroups().delete(group);
-      else tx.urlGroups().put(new UrlGroups.Group(group, list, existing.createdAt(), now));
+      else tx.urlGroups().put(new UrlGroups.Group(group, list, existing.headers(), existing.createdAt(), now));
       return null;
     }).join();
+  }
+
+  /**
+   * Replaces the group's default headers (spec 7.5; an empty map removes them). The caller has checked
+   * them: names HTTP can carry, values a publish would accept.
+   *
+   * @throws NotFoundException when the group does not exist
+   */
+  public void setHeaders(String group, Map<String, List<String>> headers) {
+    long now = clock.millis();
+    db.write(tx -> {
+      var existing = tx.urlGroups().find(group).orElseThrow(() -> new NotFoundException("url group " + group));
+      tx.urlGroups().put(new UrlGroups.Group(group, existing.endpoints(), headers, existing.createdAt(), now));
+      return null;
+    }).join();
+  }
+
+  /** The group's default headers, empty when it has none or does not exist (the publish then answers 404). */
+  public Map<String, List<String>> defaultHeaders(String group) {
+    return get(group).map(UrlGroups.Group::headers).orElse(Map.of());
   }
 
   public Optional<UrlGroups.Group> get(String group) {

@@ -177,6 +177,20 @@ class ScheduleTest {
     assertThat(herald.get("/v2/schedules/" + id).statusCode()).isEqualTo(404);
   }
 
+  @Test
+  void a_schedule_to_a_url_group_takes_the_groups_default_headers_as_they_are_at_each_firing() { // spec 7.5
+    herald.post("/v2/topics/sg/endpoints", "{\"endpoints\":[{\"url\":\"" + sink.url("/sg") + "\"}]}");
+    herald.call("PATCH", "/v2/topics/sg", "{\"headers\":{\"Upstash-Forward-X-V\":\"one\"}}");
+    HttpResponse<String> r = herald.post("/v2/schedules/sg", "", "Upstash-Cron", "* * * * *");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+
+    moveTo("2030-01-07T10:01:00Z");
+    assertThat(sink.awaitRequests("/sg", 1, WAIT).get(0).header("X-V")).isEqualTo("one");
+    herald.call("PATCH", "/v2/topics/sg", "{\"headers\":{\"Upstash-Forward-X-V\":\"two\"}}");
+    moveTo("2030-01-07T10:02:00Z");
+    assertThat(sink.awaitRequests("/sg", 2, WAIT).get(1).header("X-V")).isEqualTo("two");
+  }
+
   private String create(String path, String body, String... headers) {
     HttpResponse<String> r = herald.post("/v2/schedules/" + sink.url(path), body, headers);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);

@@ -542,6 +542,23 @@ abstract class StoreContract {
   }
 
   @Test
+  void a_url_group_keeps_its_default_headers_until_they_are_replaced() {
+    var g = new UrlGroups.Group("g", List.of(new UrlGroups.Endpoint(null, "https://a")),
+        Map.of("Upstash-Retries", List.of("2"), "Upstash-Forward-X", List.of("1", "2")), now(), now());
+    db.writeNow(tx -> {
+      tx.urlGroups().put(g);
+      return null;
+    });
+    assertThat(db.<Optional<UrlGroups.Group>>read(tx -> tx.urlGroups().find("g"))).contains(g);
+    var cleared = new UrlGroups.Group("g", g.endpoints(), Map.of(), g.createdAt(), now() + 1);
+    db.writeNow(tx -> {
+      tx.urlGroups().put(cleared);
+      return null;
+    });
+    assertThat(db.<List<UrlGroups.Group>>read(tx -> tx.urlGroups().all())).containsExactly(cleared);
+  }
+
+  @Test
   void advancing_a_schedule_is_a_compare_and_set_on_its_slot() {
     long slot = now();
     var s = new Schedules.Schedule("scd_1", "https://example.com", "* * * * *", false, slot, null, null, null, now(),
