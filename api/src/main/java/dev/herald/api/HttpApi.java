@@ -63,7 +63,7 @@ public final class HttpApi implements AutoCloseable {
   }
 
   public int start(String host, int port) {
-    watchdog = new ReadWatchdog(limits.readTimeout());
+    watchdog = new ReadWatchdog(limits.readTimeout(), limits.maxHeadersBytes());
     server = WebServer.builder()
         .host(host)
         .port(port)
@@ -81,7 +81,7 @@ public final class HttpApi implements AutoCloseable {
         .connectionOptions(o -> o.tcpNoDelay(true))
         .shutdownHook(false)
         .addProtocol(io.helidon.webserver.http1.Http1Config.builder()
-            .maxHeadersSize(limits.maxHeadersBytes())
+            .maxHeadersSize(ReadWatchdog.helidonHeadersLimit(limits.maxHeadersBytes())) // ours: a 431 there
             .maxPrologueLength(limits.maxPrologueBytes())
             .validatePath(false)
             .addReceiveListener(watchdog) // the only one: Helidon 4.5 drops the events with several
@@ -108,9 +108,13 @@ public final class HttpApi implements AutoCloseable {
       Status status, ServerResponseHeaders headers, String message) {
     String text = switch (type) {
       case PAYLOAD_TOO_LARGE -> "request too large";
-      // Helidon 4.5 reports headers over their limit as a plain bad request, without a reason
-      case BAD_REQUEST -> status.code() == 414 ? "request line too long (limits.max-request-line-bytes)"
-          : "malformed request, or headers larger than limits.max-headers-bytes";
+      // Helidon 4.5 reports headers over its own limit (twice ours: ReadWatchdog) as a plain bad request,
+      // the same as a malformed header line, and without the reason
+      case BAD_REQUEST -> switch (status.code()) {
+        case 414 -> "request line too long (limits.max-request-line-bytes)";
+        case 431 -> "request headers larger than limits.max-headers-bytes";
+        default -> "malformed request, or headers larger than limits.max-headers-bytes";
+      };
       case HTTP_VERSION_NOT_SUPPORTED -> "HTTP version not supported";
       default -> status.code() >= 500 ? "internal error" : "request refused";
     };
