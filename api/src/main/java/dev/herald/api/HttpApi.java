@@ -46,6 +46,15 @@ public final class HttpApi implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicLong inflightBytes = new java.util.concurrent.atomic.AtomicLong();
   private WebServer server;
   private ReadWatchdog watchdog;
+  /**
+   * How long a stop waits for the requests in progress, from {@link #stopTakingRequests()}: the same
+   * 10 s the dispatcher gives attempts in flight (SIGTERM's grace, docs/guarantees.md).
+   */
+  static final Duration STOP_GRACE = Duration.ofSeconds(10);
+  /** Requests inside {@link #handle} now; a stop waits for them (it is also the monitor it waits on). */
+  private final java.util.concurrent.atomic.AtomicInteger inProgress = new java.util.concurrent.atomic.AtomicInteger();
+  private volatile boolean stopping;
+  private volatile long stopDeadline;
 
   public HttpApi(Routes routes, Auth auth, Limits limits) {
     this.routes = routes;
@@ -54,7 +63,7 @@ public final class HttpApi implements AutoCloseable {
   }
 
   public int start(String host, int port) {
-    watchdog = new ReadWatchdog(limits.readTimeout());
+    watchdog = new ReadWatchdog(limits.readTimeout(), limits.maxHeadersBytes());
     server = WebServer.builder()
         .host(host)
         .port(port)
@@ -72,7 +81,7 @@ public final class HttpApi implements AutoCloseable {
         .connectionOptions(o -> o.tcpNoDelay(true))
         .shutdownHook(false)
         .addProtocol(io.helidon.webserver.http1.Http1Config.builder()
-            .maxHeadersSize(limits.maxHeadersBytes())
+            .maxHeadersSize(ReadWatchdog.helidonHeadersLimit(limits.maxHeadersBytes())) // ours: a 431 there
             .maxPrologueLength(limits.maxPrologueBytes())
             .validatePath(false)
             .addReceiveListener(watchdog) // the only one: Helidon 4.5 drops the events with several
@@ -99,9 +108,13 @@ public final class HttpApi implements AutoCloseable {
       Status status, ServerResponseHeaders headers, String message) {
     String text = switch (type) {
       case PAYLOAD_TOO_LARGE -> "request too large";
-      // Helidon 4.5 reports headers over their limit as a plain bad request, without a reason
-      case BAD_REQUEST -> status.code() == 414 ? "request line too long (limits.max-request-line-bytes)"
-          : "malformed request, or headers larger than limits.max-headers-bytes";
+      // Helidon 4.5 reports headers over its own limit (twice ours: ReadWatchdog) as a plain bad request,
+      // the same as a malformed header line, and without the reason
+      case BAD_REQUEST -> switch (status.code()) {
+        case 414 -> "request line too long (limits.max-request-line-bytes)";
+        case 431 -> "request headers larger than limits.max-headers-bytes";
+        default -> "malformed request, or headers larger than limits.max-headers-bytes";
+      };
       case HTTP_VERSION_NOT_SUPPORTED -> "HTTP version not supported";
       default -> status.code() >= 500 ? "internal error" : "request refused";
     };
@@ -121,7 +134,19 @@ public final class HttpApi implements AutoCloseable {
   }
 
   private void handle(ServerRequest req, ServerResponse res) {
-    ReadWatchdog.Watch watch = watchdog.current();
+    inProgress.incrementAndGet(); // before dispatch reads `stopping`: a stop that begins now waits for this request
+    try {
+      serve(req, res, watchdog.current());
+    } finally {
+      if (inProgress.decrementAndGet() == 0 && stopping) {
+        synchronized (inProgress) {
+          inProgress.notifyAll();
+        }
+      }
+    }
+  }
+
+  private void serve(ServerRequest req, ServerResponse res, ReadWatchdog.Watch watch) {
     Body body = req.content().hasEntity() ? new Body(req, watch) : null;
     if (body == null) watch.done();
     try {
@@ -138,6 +163,8 @@ public final class HttpApi implements AutoCloseable {
         out = ApiResponse.error(404, e.getMessage());
       } catch (OverloadedException e) {
         out = ApiResponse.error(503, "overloaded, nothing was stored; retry later").withHeader("Retry-After", "1");
+      } catch (StoppingException e) {
+        out = ApiResponse.error(503, "Herald is stopping, nothing was stored; retry later").withHeader("Retry-After", "5");
       } catch (CloseConnectionException e) {
         throw e; // the connection broke, or ReadWatchdog hung up on it: nobody to answer
       } catch (RuntimeException e) {
@@ -146,10 +173,11 @@ public final class HttpApi implements AutoCloseable {
       // Refused before the body was asked for (Expect: 100-continue, no 100 sent): a client may still
       // send it, and Helidon would read it as the next request. Say so and close (RFC 9110, 10.1.1);
       // Helidon 4.5 keeps a connection open after a Connection: close answer unless told to end it.
-      boolean close = body != null && body.notAskedFor();
+      // While stopping, every answer ends its connection: the next request would only be refused.
+      boolean close = stopping || body != null && body.notAskedFor();
       write(res, close ? out.withHeader("Connection", "close") : out, watch);
-      if (close) throw new CloseConnectionException("answered before the body was asked for");
-      if (body != null) body.drain();
+      if (body != null) body.drain(); // nothing to drain when not asked for; closing on unread data may reset the answer
+      if (close) throw new CloseConnectionException("connection ends after the answer");
     } finally {
       watch.done();
     }
@@ -172,6 +200,10 @@ public final class HttpApi implements AutoCloseable {
     try {
       ApiRequest full = peek.withBody(readBody(req, body)); // keeps the path variables of the match
       if (body != null) body.done();
+      // Checked once the request is in, so the 503 is read by a client that is still sending (an answer
+      // before the body, then a close, can reset the connection and destroy it). A request past this
+      // point is served: the stop waits for it, and the store closes after it.
+      if (stopping) throw new StoppingException();
       return found.handler().apply(full);
     } finally {
       inflightBytes.addAndGet(-reserved);
@@ -188,6 +220,13 @@ public final class HttpApi implements AutoCloseable {
       throw new OverloadedException();
     }
     return want;
+  }
+
+  /** Herald is stopping: the client should retry (with the next process); nothing was stored. */
+  static final class StoppingException extends RuntimeException {
+    StoppingException() {
+      super(null, null, false, false);
+    }
   }
 
   /** Too much work in flight: the client should retry later; nothing was stored. */
@@ -357,9 +396,48 @@ public final class HttpApi implements AutoCloseable {
     return server.port();
   }
 
+  /**
+   * The first step of a stop: from now on every request that is not yet read in full is answered 503
+   * (QStash error body, {@code Retry-After}) with {@code Connection: close}, and every answer ends its
+   * connection. Requests already read are served as usual. The port stays open, so a client that
+   * calls during the stop (also on a kept-alive connection) gets that answer rather than a reset, until
+   * {@link #close()}.
+   */
+  public void stopTakingRequests() {
+    if (stopping) return;
+    stopDeadline = System.nanoTime() + STOP_GRACE.toNanos();
+    stopping = true;
+  }
+
+  /**
+   * Stops taking requests (if not already), waits up to {@link #STOP_GRACE} from that moment for the
+   * requests in progress, then closes the port and every connection. Helidon then gives a request
+   * still in progress half a second before it interrupts it (its connection is cut, without an answer).
+   */
   @Override
   public void close() {
-    if (server != null) server.stop();
+    stopTakingRequests();
+    if (server != null) {
+      int left = awaitRequestsInProgress();
+      if (left > 0) log.warn("{} request(s) still in progress after the stop's grace; closing their connections", left);
+      server.stop();
+    }
     if (watchdog != null) watchdog.close();
+  }
+
+  /** Waits until no request is in progress or the stop's grace is over; returns how many are left. */
+  private int awaitRequestsInProgress() {
+    synchronized (inProgress) {
+      long left;
+      while (inProgress.get() > 0 && (left = stopDeadline - System.nanoTime()) > 0) {
+        try {
+          inProgress.wait(Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(left)));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+      return inProgress.get();
+    }
   }
 }

@@ -1,10 +1,15 @@
 package dev.herald.api;
 
 import dev.herald.engine.Loop;
+import io.helidon.http.DirectHandler;
+import io.helidon.http.Header;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Headers;
 import io.helidon.http.HttpPrologue;
+import io.helidon.http.RequestException;
+import io.helidon.http.Status;
 import io.helidon.webserver.ConnectionContext;
+import io.helidon.webserver.http.DirectTransportRequest;
 import io.helidon.webserver.http1.Http1ConnectionListener;
 import java.time.Duration;
 import java.util.Map;
@@ -34,19 +39,29 @@ import org.slf4j.LoggerFactory;
  * the write and is hung up on too.
  *
  * <p>Helidon 4.5 only delivers these events to a single receive listener (its composite of several
- * forwards nothing), so this must stay the only one.
+ * forwards nothing), so this must stay the only one. It also enforces {@code limits.max-headers-bytes}
+ * with a 431 ({@link #checkHeaderSize}), which needs the same event.
  */
 final class ReadWatchdog implements Http1ConnectionListener, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ReadWatchdog.class);
   /** For a request on a connection this listener never saw (none is expected): moves, but nobody looks. */
   static final Watch NONE = new Watch(() -> {});
 
+  /** Status 431 (RFC 6585); Helidon 4.5 has no constant for it. */
+  static final Status HEADERS_TOO_LARGE = Status.create(431, "Request Header Fields Too Large");
+
   private final long timeoutNanos;
   private final Duration timeout;
+  private final int maxHeadersBytes;
   private final Map<Thread, Watch> watches = new ConcurrentHashMap<>();
   private final Loop loop;
 
-  ReadWatchdog(Duration timeout) {
+  /**
+   * @param maxHeadersBytes {@code limits.max-headers-bytes}, answered with a 431 here; Helidon's own
+   *     limit must be above it ({@link #helidonHeadersLimit})
+   */
+  ReadWatchdog(Duration timeout, int maxHeadersBytes) {
+    this.maxHeadersBytes = maxHeadersBytes;
     this.timeout = timeout;
     this.timeoutNanos = timeout.toNanos();
     // a tenth of the timeout (10 ms to 1 s): a stalled client is cut off within the timeout plus two ticks
@@ -68,15 +83,48 @@ final class ReadWatchdog implements Http1ConnectionListener, AutoCloseable {
   public void prologue(ConnectionContext ctx, HttpPrologue prologue) {
     Watch w = watches.get(Thread.currentThread());
     if (w == null) w = watch(Thread.currentThread(), () -> ctx.serverSocket().close());
+    w.prologue = prologue;
     w.progress(); // the headers come next
   }
 
   @Override
   public void headers(ConnectionContext ctx, Headers headers) {
+    checkHeaderSize(ctx, headers);
     Watch w = current();
     // with a body, HttpApi reads it next; without one, the handler's work is not reading
     if (headers.contains(HeaderNames.CONTENT_LENGTH) || headers.contains(HeaderNames.TRANSFER_ENCODING)) w.progress();
     else w.done();
+  }
+
+  /**
+   * Headers over {@code limits.max-headers-bytes} are refused with 431 (RFC 6585). Helidon 4.5 reports its
+   * own header limit as a bare 400, the same event as a malformed header line, and passes the direct
+   * handler neither the cause nor its message, so Herald cannot tell them apart there. Helidon's limit is
+   * therefore set above ours ({@link #helidonHeadersLimit}) and ours is counted here, as Helidon counts:
+   * each line as name, ": ", value and CRLF.
+   */
+  private void checkHeaderSize(ConnectionContext ctx, Headers headers) {
+    long size = 0;
+    for (Header h : headers) {
+      for (String v : h.allValues()) size += h.name().length() + v.length() + 4;
+    }
+    if (size <= maxHeadersBytes) return;
+    throw RequestException.builder()
+        .type(DirectHandler.EventType.BAD_REQUEST)
+        .status(HEADERS_TOO_LARGE)
+        .request(DirectTransportRequest.create(current().prologue, headers))
+        .setKeepAlive(false)
+        .message("request headers larger than limits.max-headers-bytes")
+        .build();
+  }
+
+  /**
+   * Helidon's own header limit: twice ours (at most {@code Integer.MAX_VALUE}), so that headers over ours
+   * reach {@link #checkHeaderSize} and get their 431. Headers beyond even that stop Helidon's reader
+   * (a 400 that names both causes it may be).
+   */
+  static int helidonHeadersLimit(int maxHeadersBytes) {
+    return (int) Math.min(Integer.MAX_VALUE, 2L * maxHeadersBytes);
   }
 
   /** Registers the connection served by {@code thread}; {@code hangUp} closes it. */
@@ -134,6 +182,8 @@ final class ReadWatchdog implements Http1ConnectionListener, AutoCloseable {
   static final class Watch {
     private final Runnable hangUp;
     private volatile int state;
+    /** The request line just read (the connection's own thread writes and reads it). */
+    private HttpPrologue prologue;
     // the scan's own: the state it saw last and when it first saw it
     private int seen;
     private long seenAt;

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 /** The scan alone, with the time passed in (its loop is not started). End to end: SlowClientTest. */
 class ReadWatchdogTest {
   private static final long SECOND = 1_000_000_000L;
-  private final ReadWatchdog watchdog = new ReadWatchdog(Duration.ofSeconds(1));
+  private final ReadWatchdog watchdog = new ReadWatchdog(Duration.ofSeconds(1), 65536);
   private final AtomicInteger hangUps = new AtomicInteger();
 
   @AfterEach

@@ -27,7 +27,8 @@ import java.util.List;
 
 /**
  * The composition root: builds the object graph with constructors, in dependency order, and owns
- * start and stop. Stop runs in reverse: no new requests, then no new attempts, then the store.
+ * start and stop. Stop runs in reverse: no new requests (each is answered 503), then no new attempts,
+ * then, once the requests in progress are answered, no connections, then the store.
  */
 public final class App implements AutoCloseable {
   private final Db db;
@@ -147,9 +148,12 @@ public final class App implements AutoCloseable {
   @Override
   public void close() {
     ready = false;
-    http.close();
+    // New requests are answered 503 with Connection: close while attempts in flight finish; requests
+    // already read finish too, and only then does the port close (R3: an answer rather than a reset).
+    http.stopTakingRequests();
     loops.forEach(Loop::close);
     dispatcher.close();
+    http.close();
     metrics.close();
     db.close();
     EgressGuard.install(null);

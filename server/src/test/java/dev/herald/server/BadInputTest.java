@@ -231,11 +231,22 @@ class BadInputTest {
   }
 
   @Test
-  void headers_or_a_request_line_over_their_limits_are_refused_naming_the_limit() throws IOException {
-    assertThat(rawAnswer("GET /v2/keys HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(70_000) + "\r\n\r\n"))
-        .startsWith("HTTP/1.1 400 ").contains("limits.max-headers-bytes");
+  void headers_or_a_request_line_over_their_limits_are_a_431_or_a_414_naming_the_limit() throws IOException {
+    // 64 KiB by default (limits.max-headers-bytes), 16 KiB for the request line; RFC 6585 and RFC 9110
+    String headers = rawAnswer("POST /v2/publish/http://x/y HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(40_000)
+        + "\r\nX-Bigger: " + "b".repeat(30_000) + "\r\nContent-Length: 1\r\n\r\nx");
+    assertThat(headers).startsWith("HTTP/1.1 431 ").containsIgnoringCase("connection: close")
+        .containsIgnoringCase("content-type: application/json")
+        .endsWith("{\"error\":\"request headers larger than limits.max-headers-bytes\"}");
     assertThat(rawAnswer("GET /v2/keys?" + "a".repeat(20_000) + " HTTP/1.1\r\nHost: x\r\n\r\n"))
-        .startsWith("HTTP/1.1 414 ").contains("limits.max-request-line-bytes");
+        .startsWith("HTTP/1.1 414 ").containsIgnoringCase("connection: close")
+        .endsWith("{\"error\":\"request line too long (limits.max-request-line-bytes)\"}");
+    // beyond twice the limit Helidon's reader stops first, and cannot tell that from a malformed header
+    assertThat(rawAnswer("GET /v2/keys HTTP/1.1\r\nHost: x\r\nX-Huge: " + "a".repeat(140_000) + "\r\n\r\n"))
+        .startsWith("HTTP/1.1 400 ").contains("limits.max-headers-bytes");
+    // just under the limit is served
+    assertThat(rawAnswer("GET /v2/keys HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer "
+        + TestServer.TOKEN + "\r\nX-Big: " + "a".repeat(60_000) + "\r\n\r\n")).startsWith("HTTP/1.1 200 ");
   }
 
   private String rawAnswer(String request) throws IOException {

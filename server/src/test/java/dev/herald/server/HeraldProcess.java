@@ -124,6 +124,10 @@ final class HeraldProcess implements AutoCloseable {
     return "http://127.0.0.1:" + port.join();
   }
 
+  int port() {
+    return port.join();
+  }
+
   Path data() {
     return data;
   }
@@ -150,7 +154,17 @@ final class HeraldProcess implements AutoCloseable {
 
   /** SIGTERM, then waits for the exit; returns the exit code. */
   int stop(Duration grace) {
+    terminate();
+    return awaitExit(grace);
+  }
+
+  /** SIGTERM, without waiting: the stop goes on while the test talks to the process. */
+  void terminate() {
     process.destroy();
+  }
+
+  /** Waits for the process to end (after {@link #terminate()}); returns the exit code. */
+  int awaitExit(Duration grace) {
     try {
       if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
         throw new IllegalStateException("herald did not stop within " + grace + "; output:\n" + String.join("\n", output));

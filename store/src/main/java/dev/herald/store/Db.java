@@ -2,7 +2,6 @@ package dev.herald.store;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -131,8 +130,9 @@ public final class Db implements AutoCloseable {
   private static Db openSqlite(Path dir, Options o) {
     java.nio.channels.FileChannel lock = null;
     try {
-      Files.createDirectories(dir);
+      DataDir.prepare(dir); // owner-only when Herald creates it: bodies and headers (tokens) live here
       lock = lockDataDir(dir);
+      DataDir.createPrivate(dir.resolve("herald.db")); // SQLite gives -wal and -shm the same mode
       String url = "jdbc:sqlite:" + dir.resolve("herald.db").toAbsolutePath();
       try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
         // A new file gets 8 KiB pages (an existing one keeps its own: WAL fixes the size). Message rows
@@ -165,8 +165,10 @@ public final class Db implements AutoCloseable {
    * so a process that dies, however it dies, lets go of it.
    */
   private static java.nio.channels.FileChannel lockDataDir(Path dir) throws java.io.IOException {
-    java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(dir.resolve(LOCK_FILE),
-        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+    Path file = dir.resolve(LOCK_FILE);
+    java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+        java.util.Set.of(java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE),
+        DataDir.privateFile(file));
     try {
       if (ch.tryLock() != null) return ch;
     } catch (java.nio.channels.OverlappingFileLockException inThisProcess) {
