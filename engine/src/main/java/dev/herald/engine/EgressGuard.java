@@ -31,14 +31,36 @@ public final class EgressGuard {
     this(allowPrivate, rules, Set.of());
   }
 
-  /** @param exemptHosts names Herald itself must resolve freely (e.g. the PostgreSQL host) */
+  /**
+   * @param rules {@code egress.allow} entries, each as {@link #checkRule} accepts it
+   * @param exemptHosts names Herald itself must resolve freely (e.g. the PostgreSQL host)
+   */
   public EgressGuard(boolean allowPrivate, List<String> rules, Set<String> exemptHosts) {
     this.allowPrivate = allowPrivate;
-    this.allow = rules.stream().filter(Cidr::looksLikeCidr).map(Cidr::parse).toList();
+    java.util.List<Cidr> ranges = new java.util.ArrayList<>();
     java.util.HashSet<String> hosts = new java.util.HashSet<>();
-    rules.stream().filter(r -> !Cidr.looksLikeCidr(r)).map(r -> r.toLowerCase(Locale.ROOT)).forEach(hosts::add);
+    for (String rule : rules) {
+      Cidr range;
+      try {
+        range = Cidr.parseRule(rule);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("egress.allow: '" + rule + "' " + e.getMessage(), e);
+      }
+      if (range != null) ranges.add(range);
+      else hosts.add(rule.trim().toLowerCase(Locale.ROOT));
+    }
     exemptHosts.forEach(h -> hosts.add(h.toLowerCase(Locale.ROOT)));
+    this.allow = List.copyOf(ranges);
     this.allowHosts = Set.copyOf(hosts);
+  }
+
+  /**
+   * Checks one {@code egress.allow} entry the way the constructor reads it: a range ({@code 10.1.2.0/24},
+   * {@code fd00::/8}), an IP address, or a host name (underscores allowed). Throws
+   * IllegalArgumentException saying what is wrong with it (the entry itself is not repeated).
+   */
+  public static void checkRule(String rule) {
+    Cidr.parseRule(rule);
   }
 
   public static EgressGuard allowAll() {

@@ -2,6 +2,7 @@ package dev.herald.server;
 
 import dev.herald.core.ValidationException;
 import dev.herald.core.time.Durations;
+import dev.herald.engine.EgressGuard;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -138,7 +139,7 @@ public final class ConfigLoader {
             duration("delivery.lease-margin")),
         new Config.Retention(duration("retention.dedup-window"), duration("retention.dlq"), duration("retention.logs"),
             duration("retention.flow-keys")),
-        new Config.Egress(bool("egress.allow-private"), list("egress.allow")),
+        new Config.Egress(bool("egress.allow-private"), egressAllow()),
         new Config.Metrics(bool("metrics.enabled")));
   }
 
@@ -169,6 +170,19 @@ public final class ConfigLoader {
     Object v = values.get(key);
     if (!(v instanceof Boolean b)) throw new ConfigException(key + ": must be true or false");
     return b;
+  }
+
+  /** Each entry is read by the guard's own parser, so an entry the guard would refuse stops the start here. */
+  private List<String> egressAllow() {
+    List<String> entries = list("egress.allow");
+    for (String entry : entries) {
+      try {
+        EgressGuard.checkRule(entry);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("egress.allow: '" + entry + "' " + e.getMessage());
+      }
+    }
+    return entries;
   }
 
   @SuppressWarnings("unchecked")

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -35,12 +36,26 @@ class CommandLineTest {
   }
 
   @Test
+  void a_bad_egress_allow_entry_stops_the_start_with_one_line_and_exit_code_2() {
+    HeraldProcess.Result r = HeraldProcess.run(EXIT, Map.of("HERALD_EGRESS_ALLOW", "10.0.0.0/8, 10.1.2.0/33"),
+        "dev", "--port", "0", "--data", dir.resolve("data").toString());
+
+    assertThat(r.exitCode()).as(r.output()).isEqualTo(2);
+    assertThat(r.output()).contains("herald: egress.allow: '10.1.2.0/33' has a bad prefix length");
+    assertNoStackTrace(r);
+  }
+
+  @Test
   void every_command_answers_help_and_exits_0() {
     for (String command : new String[] {"serve", "dev", "migrate", "train"}) {
       HeraldProcess.Result r = HeraldProcess.run(EXIT, command, "--help");
       assertThat(r.exitCode()).as(command + ": " + r.output()).isZero();
       assertThat(r.output()).as(command).contains("Usage:").contains(command);
     }
+  }
+
+  private static void assertNoStackTrace(HeraldProcess.Result r) {
+    assertThat(r.output()).doesNotContain("Exception").doesNotContain("\tat ").doesNotContain("running at");
   }
 
   @Test

@@ -12,6 +12,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Loading settings: defaults, file, environment and flags, and the errors for bad ones. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
@@ -116,6 +118,31 @@ class ConfigLoaderTest {
 
     assertThatThrownBy(() -> ConfigLoader.load(missing, Map.of(), Map.of()))
         .isInstanceOf(ConfigException.class).hasMessageContaining("nope.toml");
+  }
+
+  @Test
+  void egress_allow_takes_ranges_addresses_and_host_names() {
+    Config c = ConfigLoader.load(null, Map.of("HERALD_EGRESS_ALLOW", "10.1.2.0/24, fd00::/8, 192.168.1.7, ::1, hooks.internal, my_app"),
+        Map.of());
+
+    assertThat(c.egress().allow()).containsExactly("10.1.2.0/24", "fd00::/8", "192.168.1.7", "::1", "hooks.internal", "my_app");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"10.1.2.0/33", "fd00::/129", "10.1.2.0/", "10.1.2.0/x", "10.1/8", "hooks.internal/24", "999.1.2.3",
+      "0177.0.0.1", "fd00::zz", "hooks..internal", "-hooks.internal", "http://hooks.internal", "hooks internal"})
+  void a_bad_egress_allow_entry_is_refused_naming_the_key_and_the_entry(String entry) {
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("HERALD_EGRESS_ALLOW", "10.0.0.0/8," + entry), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("egress.allow: '" + entry + "' ");
+  }
+
+  @Test
+  void a_bad_egress_allow_entry_in_the_file_is_refused_too() throws IOException {
+    Path file = Files.writeString(dir.resolve("egress.toml"), "[egress]\nallow = [\"10.1.2.0/24\", \"10.1.2.0/40\"]\n");
+
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("egress.allow: '10.1.2.0/40' has a bad prefix length");
   }
 
   @Test

@@ -69,7 +69,12 @@ final class HeraldProcess implements AutoCloseable {
 
   /** Runs {@code herald <args>} to completion; returns the exit code and the combined output. */
   static Result run(Duration timeout, String... args) {
-    Process p = launch(List.of(args), Map.of(), List.of());
+    return run(timeout, Map.of(), args);
+  }
+
+  /** Runs {@code herald <args>} to completion with the given HERALD_* environment (and no other). */
+  static Result run(Duration timeout, Map<String, String> env, String... args) {
+    Process p = launch(List.of(args), env, List.of());
     try {
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
