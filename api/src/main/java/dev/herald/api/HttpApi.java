@@ -62,7 +62,9 @@ public final class HttpApi implements AutoCloseable {
     this.limits = limits;
   }
 
+  /** Listens on {@code host:port}; a CannotListenException says why it cannot (in use, no such address, not allowed). */
   public int start(String host, int port) {
+    probe(host, port);
     watchdog = new ReadWatchdog(limits.readTimeout(), limits.maxHeadersBytes());
     server = WebServer.builder()
         .host(host)
@@ -92,12 +94,29 @@ public final class HttpApi implements AutoCloseable {
         .routing(r -> r.any(this::handle))
         .build()
         .start();
-    if (server.port() <= 0) {
+    if (server.port() <= 0) { // taken between the probe and Helidon's bind: Helidon logged it, ask again why
       close();
-      throw new IllegalStateException("could not listen on " + host + ":" + port + " (port in use?)");
+      probe(host, port);
+      throw new CannotListenException(host, port, "the listener did not start (see the log above)");
     }
     watchdog.start();
     return server.port();
+  }
+
+  /**
+   * Binds and releases {@code host:port} once, as Helidon is about to. When Helidon's own bind fails it logs
+   * a stack trace and returns a server without a port, so this is where the reason can still be told in one
+   * line. SO_REUSEADDR like Helidon's listener, so a port in TIME_WAIT is not reported as taken.
+   */
+  private static void probe(String host, int port) {
+    InetSocketAddress address = new InetSocketAddress(host, port);
+    if (address.isUnresolved()) throw new CannotListenException(host, port, "unknown host");
+    try (java.nio.channels.ServerSocketChannel channel = java.nio.channels.ServerSocketChannel.open()) {
+      channel.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
+      channel.bind(address);
+    } catch (IOException e) {
+      throw new CannotListenException(host, port, e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.herald.server;
 
 import dev.herald.core.ValidationException;
+import dev.herald.core.message.HostSyntax;
 import dev.herald.core.time.Durations;
 import dev.herald.engine.EgressGuard;
 import java.io.IOException;
@@ -124,7 +125,7 @@ public final class ConfigLoader {
 
   private Config build() {
     return new Config(
-        new Config.Server(string("server.host"), (int) range("server.port", 0, 65535), duration("server.idle-timeout"),
+        new Config.Server(host("server.host"), (int) range("server.port", 0, 65535), duration("server.idle-timeout"),
             (int) range("server.max-connections", 1, 1_000_000), duration("server.read-timeout")),
         new Config.Store(string("store.data"), string("store.url"), (int) range("store.readers", 1, 64), (int) range("store.write-queue", 100, 1_000_000)),
         new Config.Auth(string("auth.token"), string("auth.current-signing-key"), string("auth.next-signing-key")),
@@ -147,6 +148,15 @@ public final class ConfigLoader {
     Object v = values.get(key);
     if (!(v instanceof String s)) throw new ConfigException(key + ": must be a string");
     return s;
+  }
+
+  /** An IP address ({@code 0.0.0.0}, {@code ::}, {@code [::1]}) or a host name; whether it can be bound is known at start. */
+  private String host(String key) {
+    String h = string(key);
+    if (HostSyntax.ipLiteral(h) == null && !HostSyntax.isHostName(h)) {
+      throw new ConfigException(key + ": '" + h + "' is not an IP address or a host name (e.g. 0.0.0.0, ::, 127.0.0.1, localhost)");
+    }
+    return h;
   }
 
   private long range(String key, long min, long max) {

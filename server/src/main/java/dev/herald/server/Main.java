@@ -79,6 +79,9 @@ public final class Main implements Callable<Integer> {
         System.err.println("herald: " + (e.getCause() instanceof dev.herald.store.StoreUnavailableException u
             ? u.getMessage() : e.getMessage()));
         return 1;
+      } catch (dev.herald.api.CannotListenException e) { // port in use, no such address, no permission
+        System.err.println("herald: " + e.getMessage());
+        return 1;
       }
       CountDownLatch stop = new CountDownLatch(1);
       // SIGTERM/SIGINT are a normal stop: finish in-flight work, close the store, exit 0 (R3).

@@ -2,6 +2,8 @@ package dev.herald.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -52,6 +54,31 @@ class CommandLineTest {
       assertThat(r.exitCode()).as(command + ": " + r.output()).isZero();
       assertThat(r.output()).as(command).contains("Usage:").contains(command);
     }
+  }
+
+  @Test
+  void a_port_in_use_stops_the_start_with_one_line_and_exit_code_1() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      int port = taken.getLocalPort();
+
+      HeraldProcess.Result r = HeraldProcess.run(EXIT, "dev", "--port", String.valueOf(port), "--data", dir.resolve("data").toString());
+
+      assertThat(r.exitCode()).as(r.output()).isEqualTo(1);
+      assertThat(r.output()).contains("herald: cannot listen on 127.0.0.1:" + port + ": Address already in use");
+      assertNoStackTrace(r);
+    }
+  }
+
+  @Test
+  void an_address_this_machine_does_not_have_stops_the_start_with_one_line_and_exit_code_1() {
+    // 192.0.2.1 is TEST-NET-1 (RFC 5737): documentation only, never a local address
+    HeraldProcess.Result r = HeraldProcess.run(EXIT, Map.of("HERALD_HOST", "192.0.2.1", "HERALD_TOKEN", "t",
+        "HERALD_CURRENT_SIGNING_KEY", "sig_a", "HERALD_NEXT_SIGNING_KEY", "sig_b"),
+        "serve", "--port", "0", "--data", dir.resolve("data").toString());
+
+    assertThat(r.exitCode()).as(r.output()).isEqualTo(1);
+    assertThat(r.output()).contains("herald: cannot listen on 192.0.2.1:0: ");
+    assertNoStackTrace(r);
   }
 
   private static void assertNoStackTrace(HeraldProcess.Result r) {

@@ -145,6 +145,19 @@ class ConfigLoaderTest {
         .isInstanceOf(ConfigException.class).hasMessageContaining("egress.allow: '10.1.2.0/40' has a bad prefix length");
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"0.0.0.0", "127.0.0.1", "::", "::1", "[::1]", "localhost", "herald.internal", "my_app"})
+  void server_host_takes_an_ip_address_or_a_host_name(String host) {
+    assertThat(ConfigLoader.load(null, Map.of("HERALD_HOST", host), Map.of()).server().host()).isEqualTo(host);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", "0.0.0.0:8080", "http://localhost", "my host", "127.1", "256.0.0.1", "::zz", "local..host"})
+  void a_server_host_that_is_neither_is_refused_naming_the_key(String host) {
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("HERALD_SERVER_HOST", host), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageStartingWith("server.host: '" + host + "' is not an IP address or a host name");
+  }
+
   @Test
   void the_auth_settings_never_show_in_the_config_string() {
     Config c = ConfigLoader.load(null, Map.of("HERALD_TOKEN", "secret-token"), Map.of());
