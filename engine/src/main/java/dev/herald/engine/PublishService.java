@@ -3,6 +3,7 @@ package dev.herald.engine;
 import dev.herald.core.id.Ids;
 import dev.herald.core.message.Message;
 import dev.herald.core.message.MessageOptions;
+import dev.herald.core.time.Durations;
 import dev.herald.store.Db;
 import dev.herald.store.Messages;
 import dev.herald.store.Tx;
@@ -138,8 +139,8 @@ public final class PublishService {
   private PublishOutcome publishOne(Tx tx, PublishRequest r, Instant now, long nowMs, List<Messages.Due> dues, Direct d) {
     Instant notBefore = r.options().notBefore();
     if (notBefore != null && notBefore.isAfter(now.plus(maxDelay))) {
-      return new PublishOutcome.Rejected(400, "Upstash-Not-Before: must be at most " + maxDelay.toDays()
-          + "d from now (limits.max-delay)");
+      return new PublishOutcome.Rejected(400, "Upstash-Not-Before: must be at most "
+          + Durations.format(maxDelay) + " from now (limits.max-delay)");
     }
     List<Publication> pubs = new ArrayList<>();
     if (r.isUrl()) {

@@ -33,6 +33,11 @@ public final class ConfigLoader {
       "HERALD_NEXT_SIGNING_KEY", "auth.next-signing-key",
       "HERALD_EGRESS_ALLOW", "egress.allow");
 
+  private static final Duration SECOND = Duration.ofSeconds(1);
+  private static final Duration MINUTE = Duration.ofMinutes(1);
+  private static final Duration DAY = Duration.ofDays(1);
+  private static final Duration TEN_YEARS = Duration.ofDays(3650);
+
   private final Map<String, Object> values = new LinkedHashMap<>();
 
   private ConfigLoader() {}
@@ -125,21 +130,26 @@ public final class ConfigLoader {
 
   private Config build() {
     return new Config(
-        new Config.Server(host("server.host"), (int) range("server.port", 0, 65535), duration("server.idle-timeout"),
-            (int) range("server.max-connections", 1, 1_000_000), duration("server.read-timeout")),
-        new Config.Store(string("store.data"), string("store.url"), (int) range("store.readers", 1, 64), (int) range("store.write-queue", 100, 1_000_000)),
+        new Config.Server(host("server.host"), (int) range("server.port", 0, 65535),
+            duration("server.idle-timeout", SECOND, DAY), (int) range("server.max-connections", 1, 1_000_000),
+            duration("server.read-timeout", SECOND, DAY)),
+        new Config.Store(string("store.data"), string("store.url"), (int) range("store.readers", 1, 64),
+            (int) range("store.write-queue", 100, 1_000_000)),
         new Config.Auth(string("auth.token"), string("auth.current-signing-key"), string("auth.next-signing-key")),
         new Config.Limits(range("limits.max-body-bytes", 1024, 104_857_600),
             range("limits.max-inflight-body-bytes", 1_048_576, 17_179_869_184L), (int) range("limits.max-headers-bytes", 1024, 1_048_576),
             (int) range("limits.max-request-line-bytes", 1024, 1_048_576), (int) range("limits.default-retries", 0, 100),
-            (int) range("limits.max-retries", 0, 100), duration("limits.max-delay"), duration("limits.max-attempt-timeout"),
+            (int) range("limits.max-retries", 0, 100), duration("limits.max-delay", SECOND, TEN_YEARS),
+            duration("limits.max-attempt-timeout", SECOND, DAY),
             (int) range("limits.max-batch-items", 1, 100_000), (int) range("limits.max-queue-parallelism", 1, 100_000),
             (int) range("limits.max-response-bytes", 0, 10_485_760)),
-        new Config.Delivery((int) range("delivery.concurrency", 1, 100_000), duration("delivery.connect-timeout"),
-            duration("delivery.lookahead"), (int) range("delivery.index-capacity", 1000, 10_000_000),
-            duration("delivery.lease-margin")),
-        new Config.Retention(duration("retention.dedup-window"), duration("retention.dlq"), duration("retention.logs"),
-            duration("retention.flow-keys")),
+        new Config.Delivery((int) range("delivery.concurrency", 1, 100_000),
+            duration("delivery.connect-timeout", Duration.ofMillis(100), Duration.ofMinutes(10)),
+            duration("delivery.lookahead", SECOND, Duration.ofHours(1)), (int) range("delivery.index-capacity", 1000, 10_000_000),
+            duration("delivery.lease-margin", SECOND, DAY)),
+        new Config.Retention(duration("retention.dedup-window", SECOND, Duration.ofDays(90)),
+            duration("retention.dlq", MINUTE, TEN_YEARS), duration("retention.logs", MINUTE, TEN_YEARS),
+            duration("retention.flow-keys", MINUTE, Duration.ofDays(30))),
         new Config.Egress(bool("egress.allow-private"), egressAllow()),
         new Config.Metrics(bool("metrics.enabled")));
   }
@@ -166,14 +176,23 @@ public final class ConfigLoader {
     return n;
   }
 
-  private Duration duration(String key) {
+  /**
+   * A duration from {@code min} to {@code max}, both as defaults.toml documents them. The bounds keep every
+   * use in range: a due time or a purge cut-off in milliseconds since 1970, a lease, a socket timeout.
+   */
+  private Duration duration(String key, Duration min, Duration max) {
+    String raw = String.valueOf(values.get(key));
+    String allowed = Durations.format(min) + " to " + Durations.format(max);
+    Duration d;
     try {
-      Duration d = Durations.parse(key, String.valueOf(values.get(key)));
-      if (d.isZero()) throw new ConfigException(key + ": must be longer than 0");
-      return d;
-    } catch (ValidationException e) {
-      throw new ConfigException(key + ": not a duration (use e.g. 30s, 5m, 2h, 7d)");
+      d = Durations.parse(key, raw);
+    } catch (ValidationException e) { // not a duration, or longer than any duration Herald reads (100 years)
+      throw new ConfigException(key + ": '" + raw + "' is not a duration from " + allowed + " (write e.g. 30s, 5m, 2h, 7d)");
     }
+    if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+      throw new ConfigException(key + ": " + raw.trim() + " is out of range (allowed " + allowed + ")");
+    }
+    return d;
   }
 
   private boolean bool(String key) {

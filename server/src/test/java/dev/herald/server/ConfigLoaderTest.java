@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Loading settings: defaults, file, environment and flags, and the errors for bad ones. */
@@ -156,6 +158,42 @@ class ConfigLoaderTest {
   void a_server_host_that_is_neither_is_refused_naming_the_key(String host) {
     assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("HERALD_SERVER_HOST", host), Map.of()))
         .isInstanceOf(ConfigException.class).hasMessageStartingWith("server.host: '" + host + "' is not an IP address or a host name");
+  }
+
+  @ParameterizedTest(name = "{0}: {1} to {2}")
+  @CsvSource({
+      "server.idle-timeout, 1s, 1d, 999ms, 1d1ms",
+      "server.read-timeout, 1s, 1d, 0s, 2d",
+      "limits.max-delay, 1s, 3650d, 999ms, 3651d",
+      "limits.max-attempt-timeout, 1s, 1d, 0s, 25h",
+      "delivery.connect-timeout, 100ms, 10m, 99ms, 601s",
+      "delivery.lookahead, 1s, 1h, 500ms, 61m",
+      "delivery.lease-margin, 1s, 1d, 0s, 2d",
+      "retention.dedup-window, 1s, 90d, 0s, 91d",
+      "retention.dlq, 1m, 3650d, 59s, 3651d",
+      "retention.logs, 1m, 3650d, 59s, 3651d",
+      "retention.flow-keys, 1m, 30d, 59s, 31d"})
+  void a_duration_is_taken_within_its_documented_range_and_refused_outside_it(String key, String min, String max,
+      String below, String above) throws IOException {
+    assertThat(ConfigLoader.load(null, Map.of(), Map.of(key, min))).isNotNull();
+    assertThat(ConfigLoader.load(null, Map.of(), Map.of(key, max))).isNotNull();
+    for (String out : new String[] {below, above}) {
+      assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of(key, out)))
+          .isInstanceOf(ConfigException.class)
+          .hasMessage(key + ": " + out + " is out of range (allowed " + min + " to " + max + ")");
+    }
+    String defaults = new String(ConfigLoader.class.getResourceAsStream("/defaults.toml").readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(defaults).as("defaults.toml documents the range").contains(key.substring(key.indexOf('.') + 1) + " = ")
+        .contains("(" + min + "-" + max);
+  }
+
+  @Test
+  void a_duration_longer_than_herald_reads_or_not_a_duration_names_the_range() {
+    for (String raw : new String[] {"36501d", "soon", "-5s"}) {
+      assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("HERALD_RETENTION_LOGS", raw), Map.of()))
+          .isInstanceOf(ConfigException.class)
+          .hasMessage("retention.logs: '" + raw + "' is not a duration from 1m to 3650d (write e.g. 30s, 5m, 2h, 7d)");
+    }
   }
 
   @Test

@@ -76,7 +76,7 @@ public final class HeaderParser {
     String method = method(h.get("upstash-method"));
     Duration delay = h.containsKey("upstash-delay") ? Durations.parse("Upstash-Delay", h.get("upstash-delay")) : null;
     if (delay != null && delay.compareTo(limits.maxDelay()) > 0) {
-      throw new ValidationException("Upstash-Delay: must be at most " + limits.maxDelay().toDays() + "d");
+      throw new ValidationException("Upstash-Delay: must be at most " + Durations.format(limits.maxDelay()));
     }
     Instant notBefore = notBefore(h.get("upstash-not-before"));
     int retries = retries(h.get("upstash-retries"), defaultRetries);

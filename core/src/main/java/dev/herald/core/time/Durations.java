@@ -39,6 +39,25 @@ public final class Durations {
     return Duration.ofMillis(total);
   }
 
+  /**
+   * The shortest spelling {@link #parse} reads back as {@code d} ({@code 365d}, {@code 1h30m}, {@code 100ms},
+   * {@code 0s}), for messages that name a limit. Sub-millisecond parts are dropped.
+   */
+  public static String format(Duration d) {
+    long ms = d.toMillis();
+    if (ms == 0) return "0s";
+    StringBuilder out = new StringBuilder();
+    long[] units = {86_400_000L, 3_600_000L, 60_000L, 1000L, 1L};
+    String[] names = {"d", "h", "m", "s", "ms"};
+    for (int i = 0; i < units.length; i++) {
+      if (ms >= units[i]) {
+        out.append(ms / units[i]).append(names[i]);
+        ms %= units[i];
+      }
+    }
+    return out.toString();
+  }
+
   private static long checked(String field, String raw, long n, long unitMillis) {
     if (n > MAX_MILLIS / unitMillis) throw new ValidationException(field + ": duration too large: " + clip(raw));
     return n * unitMillis;

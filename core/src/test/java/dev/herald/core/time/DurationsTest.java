@@ -20,6 +20,20 @@ class DurationsTest {
   }
 
   @Test
+  void durations_are_written_in_their_shortest_form() {
+    assertThat(Durations.format(Duration.ofDays(365))).isEqualTo("365d");
+    assertThat(Durations.format(Duration.ofMinutes(90))).isEqualTo("1h30m");
+    assertThat(Durations.format(Duration.ofMillis(100))).isEqualTo("100ms");
+    assertThat(Durations.format(Duration.ofMillis(86_400_001))).isEqualTo("1d1ms");
+    assertThat(Durations.format(Duration.ZERO)).isEqualTo("0s");
+  }
+
+  @Property
+  void a_written_duration_reads_back_as_itself(@ForAll @LongRange(min = 0, max = 3_153_600_000_000L) long millis) {
+    assertThat(parse(Durations.format(Duration.ofMillis(millis)))).isEqualTo(Duration.ofMillis(millis));
+  }
+
+  @Test
   void single_unit_durations_are_read() {
     assertThat(parse("10s")).isEqualTo(Duration.ofSeconds(10));
     assertThat(parse("1m")).isEqualTo(Duration.ofMinutes(1));
