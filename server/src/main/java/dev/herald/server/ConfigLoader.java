@@ -12,7 +12,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.dataformat.toml.TomlMapper;
 
@@ -38,6 +40,13 @@ public final class ConfigLoader {
   private static final Duration DAY = Duration.ofDays(1);
   private static final Duration TEN_YEARS = Duration.ofDays(3650);
 
+  /**
+   * HERALD_* variables that are not settings and are read by someone else: the launcher `herald`
+   * (JVM options, the AOT cache) and the PostgreSQL tests. They must not draw a warning.
+   */
+  private static final Set<String> NOT_SETTINGS = Set.of("HERALD_JAVA_OPTS", "HERALD_JAVA_OPTS_EXTRA", "HERALD_AOT",
+      "HERALD_TEST_PG", "HERALD_TEST_PG_USER");
+
   private final Map<String, Object> values = new LinkedHashMap<>();
 
   private ConfigLoader() {}
@@ -48,12 +57,7 @@ public final class ConfigLoader {
    * @param overrides flag values by key (e.g. "server.port" -> "9090"), strongest
    */
   public static Config load(Path file, Map<String, String> env, Map<String, String> overrides) {
-    ConfigLoader l = new ConfigLoader();
-    try (InputStream in = ConfigLoader.class.getResourceAsStream("/defaults.toml")) {
-      l.flatten("", new TomlMapper().readTree(in), true);
-    } catch (IOException e) {
-      throw new IllegalStateException("defaults.toml missing from the jar", e);
-    }
+    ConfigLoader l = withDefaults();
     if (file != null) {
       if (!Files.isRegularFile(file)) throw new ConfigException("config file not found: " + file);
       try {
@@ -77,6 +81,36 @@ public final class ConfigLoader {
     });
     overrides.forEach(l::set);
     return l.build();
+  }
+
+  /**
+   * One line per HERALD_* variable that is no setting, so a misspelt one does not pass silently:
+   * {@code HERALD_SERVR_PORT is not a setting (ignored); did you mean HERALD_SERVER_PORT?}. A warning, not an
+   * error like an unknown key in the config file: the environment is shared with other software. Only
+   * names are shown, never values, which may be secrets.
+   */
+  public static List<String> unknownEnvironment(Map<String, String> env) {
+    ConfigLoader l = withDefaults();
+    List<String> known = new ArrayList<>(ENV_ALIASES.keySet());
+    l.values.keySet().forEach(key -> known.add("HERALD_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_')));
+    List<String> warnings = new ArrayList<>();
+    env.keySet().stream().sorted().forEach(name -> {
+      if (!name.startsWith("HERALD_") || NOT_SETTINGS.contains(name) || ENV_ALIASES.containsKey(name)
+          || l.keyForEnv(name) != null) return;
+      String near = EditDistance.closest(name, known);
+      warnings.add(name + " is not a setting (ignored)" + (near == null ? "" : "; did you mean " + near + "?"));
+    });
+    return warnings;
+  }
+
+  private static ConfigLoader withDefaults() {
+    ConfigLoader l = new ConfigLoader();
+    try (InputStream in = ConfigLoader.class.getResourceAsStream("/defaults.toml")) {
+      l.flatten("", new TomlMapper().readTree(in), true);
+    } catch (IOException e) {
+      throw new IllegalStateException("defaults.toml missing from the jar", e);
+    }
+    return l;
   }
 
   private void flatten(String prefix, JsonNode node, boolean defining) {
@@ -104,7 +138,7 @@ public final class ConfigLoader {
     for (String key : values.keySet()) {
       if (key.replace('.', '-').equals(rest)) return key;
     }
-    return null; // unrelated HERALD_* variables (e.g. HERALD_JAVA_OPTS for the launcher) are ignored
+    return null; // not a setting: ignored here, named by unknownEnvironment
   }
 
   private void set(String key, String raw) {

@@ -30,6 +30,11 @@ public final class Main implements Callable<Integer> {
     return 0;
   }
 
+  /** HERALD_* variables that are no setting (misspelt, most likely) are named on stderr, never with their values. */
+  static void warnAboutEnvironment() {
+    ConfigLoader.unknownEnvironment(System.getenv()).forEach(w -> System.err.println("herald: warning: " + w));
+  }
+
   static String version() {
     String v = Main.class.getPackage().getImplementationVersion();
     return v == null ? "dev" : v;
@@ -64,6 +69,7 @@ public final class Main implements Callable<Integer> {
       if (port != null) overrides.put("server.port", port.toString());
       if (data != null) overrides.put("store.data", data.toString());
       if (store != null) overrides.put("store.url", store);
+      warnAboutEnvironment();
       Config c;
       try {
         c = ConfigLoader.load(config, System.getenv(), overrides);
@@ -192,6 +198,7 @@ public final class Main implements Callable<Integer> {
       Map<String, String> o = new LinkedHashMap<>();
       if (data != null) o.put("store.data", data.toString());
       if (store != null) o.put("store.url", store);
+      warnAboutEnvironment();
       Config c;
       try {
         c = ConfigLoader.load(config, System.getenv(), o);

@@ -81,6 +81,16 @@ class CommandLineTest {
     assertNoStackTrace(r);
   }
 
+  @Test
+  void a_misspelt_environment_variable_is_one_warning_line_without_its_value() {
+    HeraldProcess.Result r = HeraldProcess.run(EXIT, Map.of("HERALD_SERVR_PORT", "tok_VALUE_SECRET", "HERALD_JAVA_OPTS", "-Xmx1g",
+        "HERALD_AOT", "off"), "dev", "--port", "70000", "--data", dir.resolve("data").toString());
+
+    assertThat(r.output()).contains("herald: warning: HERALD_SERVR_PORT is not a setting (ignored); did you mean HERALD_SERVER_PORT?\n");
+    assertThat(r.output()).doesNotContain("tok_VALUE_SECRET").doesNotContain("HERALD_JAVA_OPTS").doesNotContain("HERALD_AOT");
+    assertThat(r.output().lines().filter(l -> l.contains("warning"))).hasSize(1);
+  }
+
   private static void assertNoStackTrace(HeraldProcess.Result r) {
     assertThat(r.output()).doesNotContain("Exception").doesNotContain("\tat ").doesNotContain("running at");
   }

@@ -197,6 +197,27 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void a_misspelt_environment_variable_is_named_with_the_setting_it_likely_meant_and_never_its_value() {
+    var warnings = ConfigLoader.unknownEnvironment(Map.of("HERALD_SERVR_PORT", "9090", "HERALD_TOKN", "tok_SECRET",
+        "HERALD_PROT", "1", "HERALD_COMPLETELY_DIFFERENT", "x"));
+
+    assertThat(warnings).containsExactly(
+        "HERALD_COMPLETELY_DIFFERENT is not a setting (ignored)",
+        "HERALD_PROT is not a setting (ignored); did you mean HERALD_PORT?",
+        "HERALD_SERVR_PORT is not a setting (ignored); did you mean HERALD_SERVER_PORT?",
+        "HERALD_TOKN is not a setting (ignored); did you mean HERALD_TOKEN?");
+    assertThat(String.join("\n", warnings)).doesNotContain("tok_SECRET").doesNotContain("9090");
+  }
+
+  @Test
+  void settings_their_short_names_and_the_launchers_variables_draw_no_warning() {
+    assertThat(ConfigLoader.unknownEnvironment(Map.of("HERALD_SERVER_PORT", "1", "HERALD_PORT", "1",
+        "HERALD_LIMITS_MAX_BODY_BYTES", "1", "HERALD_STORE", "x", "HERALD_JAVA_OPTS", "-Xmx1g",
+        "HERALD_JAVA_OPTS_EXTRA", "-Xlog:gc", "HERALD_AOT", "off", "HERALD_TEST_PG", "jdbc:x", "PATH", "/bin",
+        "HERALDRY", "x"))).isEmpty();
+  }
+
+  @Test
   void the_auth_settings_never_show_in_the_config_string() {
     Config c = ConfigLoader.load(null, Map.of("HERALD_TOKEN", "secret-token"), Map.of());
 
