@@ -35,9 +35,14 @@ import org.slf4j.LoggerFactory;
 public final class HttpApi implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
 
-  /** HTTP limits. */
+  /**
+   * HTTP limits.
+   *
+   * @param stopGrace how long a stop waits for the requests in progress, from {@link #stopTakingRequests()}:
+   *     {@code server.shutdown-grace}, the same grace the dispatcher gives attempts in flight (docs/guarantees.md)
+   */
   public record Limits(long maxBodyBytes, int maxHeadersBytes, int maxPrologueBytes, Duration idleTimeout,
-      int maxConnections, Duration readTimeout, long maxInflightBodyBytes) {}
+      int maxConnections, Duration readTimeout, long maxInflightBodyBytes, Duration stopGrace) {}
 
   private final Routes routes;
   private final Auth auth;
@@ -46,11 +51,6 @@ public final class HttpApi implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicLong inflightBytes = new java.util.concurrent.atomic.AtomicLong();
   private WebServer server;
   private ReadWatchdog watchdog;
-  /**
-   * How long a stop waits for the requests in progress, from {@link #stopTakingRequests()}: the same
-   * 10 s the dispatcher gives attempts in flight (SIGTERM's grace, docs/guarantees.md).
-   */
-  static final Duration STOP_GRACE = Duration.ofSeconds(10);
   /** Requests inside {@link #handle} now; a stop waits for them (it is also the monitor it waits on). */
   private final java.util.concurrent.atomic.AtomicInteger inProgress = new java.util.concurrent.atomic.AtomicInteger();
   private volatile boolean stopping;
@@ -424,12 +424,12 @@ public final class HttpApi implements AutoCloseable {
    */
   public void stopTakingRequests() {
     if (stopping) return;
-    stopDeadline = System.nanoTime() + STOP_GRACE.toNanos();
+    stopDeadline = System.nanoTime() + limits.stopGrace().toNanos();
     stopping = true;
   }
 
   /**
-   * Stops taking requests (if not already), waits up to {@link #STOP_GRACE} from that moment for the
+   * Stops taking requests (if not already), waits up to {@code stopGrace} from that moment for the
    * requests in progress, then closes the port and every connection. Helidon then gives a request
    * still in progress half a second before it interrupts it (its connection is cut, without an answer).
    */

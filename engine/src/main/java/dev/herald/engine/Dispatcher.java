@@ -46,8 +46,6 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
   private static final int SCAN_BATCH = 5000;
   private static final long QUEUE_SCAN_MS = 500;
-  /** How long close() waits for attempts in flight to finish and submit their outcome. */
-  private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
   private static final long SHARED_RESCAN_MS = 2000;
   /**
    * Shared store: at most one re-read of the window per this long for other nodes' messages. Their
@@ -64,8 +62,13 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
         d.flowPeriodSeconds());
   }
 
-  /** Dispatcher settings. */
-  public record Settings(Duration lookahead, int indexCapacity, int concurrency, Duration leaseMargin) {}
+  /**
+   * Dispatcher settings.
+   *
+   * @param shutdownGrace how long close() waits for attempts in flight to finish and submit their outcome
+   *     ({@code server.shutdown-grace}); one still running then is retried after a restart
+   */
+  public record Settings(Duration lookahead, int indexCapacity, int concurrency, Duration leaseMargin, Duration shutdownGrace) {}
 
   /** What one pass did. */
   public record Pass(int claimed, int started) {}
@@ -627,11 +630,11 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
       if (thread != null) thread.join(5000);
       // Attempts in flight submit their outcome before returning their permit; once all permits are
       // back, every outcome is queued and the store's close commits it (no redelivery after a restart).
-      if (permits.tryAcquire(settings.concurrency(), SHUTDOWN_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+      if (permits.tryAcquire(settings.concurrency(), settings.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
         permits.release(settings.concurrency());
       } else {
-        log.warn("{} attempt(s) still in flight at shutdown; they will be retried after a restart",
-            settings.concurrency() - permits.availablePermits());
+        log.warn("{} attempt(s) still in flight after server.shutdown-grace ({}); they will be retried after a restart",
+            settings.concurrency() - permits.availablePermits(), dev.herald.core.time.Durations.format(settings.shutdownGrace()));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

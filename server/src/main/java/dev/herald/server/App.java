@@ -66,7 +66,7 @@ public final class App implements AutoCloseable {
               c.delivery().concurrency()));
       Dispatcher dispatcher = new Dispatcher(db, sender, Dispatcher.outcomes(parser, ids, c.limits().maxResponseBytes()), clock,
           new Dispatcher.Settings(c.delivery().lookahead(), c.delivery().indexCapacity(), c.delivery().concurrency(),
-              c.limits().maxAttemptTimeout().plus(c.delivery().leaseMargin())), metrics.registry());
+              c.limits().maxAttemptTimeout().plus(c.delivery().leaseMargin()), c.server().shutdownGrace()), metrics.registry());
       PublishService publisher = new PublishService(db, clock, ids, c.retention().dedupWindow(), c.limits().maxDelay(),
           metrics.registry());
       publisher.onNewWork(dispatcher);
@@ -95,7 +95,7 @@ public final class App implements AutoCloseable {
       }
       HttpApi http = new HttpApi(routes, new Auth(List.of(c.auth().token())), new HttpApi.Limits(c.limits().maxBodyBytes(),
           c.limits().maxHeadersBytes(), c.limits().maxRequestLineBytes(), c.server().idleTimeout(), c.server().maxConnections(),
-          c.server().readTimeout(), c.limits().maxInflightBodyBytes()));
+          c.server().readTimeout(), c.limits().maxInflightBodyBytes(), c.server().shutdownGrace()));
       // Shared store: leases of dead nodes expire on the database clock and are retried here.
       Loop reaperLoop = new Loop("lease-reaper", Duration.ofSeconds(5), () -> dispatcher.reapExpiredLeases() > 0);
       Duration flowKeyIdle = c.retention().flowKeys();

@@ -7,7 +7,8 @@ import java.util.List;
 public record Config(Server server, Store store, Auth auth, Limits limits, Delivery delivery, Retention retention,
     Egress egress, Metrics metrics) {
 
-  public record Server(String host, int port, Duration idleTimeout, int maxConnections, Duration readTimeout) {}
+  public record Server(String host, int port, Duration idleTimeout, int maxConnections, Duration readTimeout,
+      Duration shutdownGrace) {}
 
   public record Store(String data, String url, int readers, int writeQueue) {
     /** Where {@code Db.open} finds the store: the PostgreSQL URL if set, else the SQLite directory. */

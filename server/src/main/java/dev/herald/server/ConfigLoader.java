@@ -166,7 +166,7 @@ public final class ConfigLoader {
     return new Config(
         new Config.Server(host("server.host"), (int) range("server.port", 0, 65535),
             duration("server.idle-timeout", SECOND, DAY), (int) range("server.max-connections", 1, 1_000_000),
-            duration("server.read-timeout", SECOND, DAY)),
+            duration("server.read-timeout", SECOND, DAY), duration("server.shutdown-grace", SECOND, Duration.ofHours(1))),
         new Config.Store(string("store.data"), string("store.url"), (int) range("store.readers", 1, 64),
             (int) range("store.write-queue", 100, 1_000_000)),
         new Config.Auth(string("auth.token"), string("auth.current-signing-key"), string("auth.next-signing-key")),

@@ -1,9 +1,15 @@
 package dev.herald.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -89,6 +95,24 @@ class CommandLineTest {
     assertThat(r.output()).contains("herald: warning: HERALD_SERVR_PORT is not a setting (ignored); did you mean HERALD_SERVER_PORT?\n");
     assertThat(r.output()).doesNotContain("tok_VALUE_SECRET").doesNotContain("HERALD_JAVA_OPTS").doesNotContain("HERALD_AOT");
     assertThat(r.output().lines().filter(l -> l.contains("warning"))).hasSize(1);
+  }
+
+  @Test
+  void sigterm_waits_server_shutdown_grace_for_an_attempt_in_flight_then_exits_0() throws Exception {
+    try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"));
+        HeraldProcess herald = HeraldProcess.start(dir.resolve("data"), Map.of("HERALD_SERVER_SHUTDOWN_GRACE", "1s"));
+        HttpClient client = HttpClient.newHttpClient()) {
+      HttpResponse<String> r = client.send(HttpRequest.newBuilder(
+              URI.create(herald.base() + "/v2/publish/http://127.0.0.1:" + silent.getLocalPort() + "/never"))
+          .header("Authorization", "Bearer " + Main.DEV_TOKEN).POST(HttpRequest.BodyPublishers.ofString("x")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      try (Socket attempt = silent.accept()) { // the attempt is in flight, and its destination never answers
+        assertThat(herald.stop(EXIT)).isZero();
+      }
+      await().atMost(EXIT).until(() -> herald.output().contains("herald stopped")); // its last line: all output is read
+      assertThat(herald.output()).anyMatch(l -> l.contains("1 attempt(s) still in flight after server.shutdown-grace (1s)"));
+    }
   }
 
   private static void assertNoStackTrace(HeraldProcess.Result r) {

@@ -36,6 +36,7 @@ class ConfigLoaderTest {
     assertThat(c.limits().maxDelay()).isEqualTo(Duration.ofDays(365));
     assertThat(c.delivery().concurrency()).isEqualTo(512);
     assertThat(c.retention().dedupWindow()).isEqualTo(Duration.ofMinutes(10));
+    assertThat(c.server().shutdownGrace()).isEqualTo(Duration.ofSeconds(10));
     assertThat(c.egress().allowPrivate()).isFalse();
     assertThat(c.egress().allow()).isEmpty();
   }
@@ -48,6 +49,12 @@ class ConfigLoaderTest {
     assertThat(c.server().port()).isEqualTo(9999);
     assertThat(c.limits().maxBodyBytes()).isEqualTo(4096);
     assertThat(c.egress().allow()).containsExactly("10.0.0.0/8", "hooks.internal");
+  }
+
+  @Test
+  void the_shutdown_grace_is_read_from_the_environment() {
+    assertThat(ConfigLoader.load(null, Map.of("HERALD_SERVER_SHUTDOWN_GRACE", "45s"), Map.of()).server().shutdownGrace())
+        .isEqualTo(Duration.ofSeconds(45));
   }
 
   @Test
@@ -164,6 +171,7 @@ class ConfigLoaderTest {
   @CsvSource({
       "server.idle-timeout, 1s, 1d, 999ms, 1d1ms",
       "server.read-timeout, 1s, 1d, 0s, 2d",
+      "server.shutdown-grace, 1s, 1h, 0s, 61m",
       "limits.max-delay, 1s, 3650d, 999ms, 3651d",
       "limits.max-attempt-timeout, 1s, 1d, 0s, 25h",
       "delivery.connect-timeout, 100ms, 10m, 99ms, 601s",

@@ -59,6 +59,11 @@ final class HeraldProcess implements AutoCloseable {
     return new HeraldProcess(data);
   }
 
+  /** {@code herald dev --port 0 --data dir} with the given HERALD_* environment. */
+  static HeraldProcess start(Path data, Map<String, String> env) {
+    return new HeraldProcess(data, List.of("dev", "--port", "0", "--data", data.toString()), env, List.of());
+  }
+
   /**
    * {@code herald serve --port 0 --data dir} (production mode: egress guard on) with the given
    * HERALD_* environment and extra JVM flags (e.g. a logback configuration).
@@ -157,7 +162,7 @@ final class HeraldProcess implements AutoCloseable {
     return new HeraldProcess(data, args, env, jvmFlags);
   }
 
-  /** SIGTERM, then waits for the exit; returns the exit code. */
+  /** SIGTERM, then waits for the exit; returns the exit code. What the process prints while it stops is kept. */
   int stop(Duration grace) {
     terminate();
     return awaitExit(grace);
@@ -165,7 +170,7 @@ final class HeraldProcess implements AutoCloseable {
 
   /** SIGTERM, without waiting: the stop goes on while the test talks to the process. */
   void terminate() {
-    process.destroy();
+    process.toHandle().destroy(); // Process.destroy() would also close our end of its output, losing the last lines
   }
 
   /** Waits for the process to end (after {@link #terminate()}); returns the exit code. */
