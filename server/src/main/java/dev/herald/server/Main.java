@@ -82,8 +82,7 @@ public final class Main implements Callable<Integer> {
       try {
         app = App.start(c, InstantSource.system());
       } catch (dev.herald.store.StoreUnavailableException e) { // the store cannot be opened: say why, once
-        System.err.println("herald: " + (e.getCause() instanceof dev.herald.store.StoreUnavailableException u
-            ? u.getMessage() : e.getMessage()));
+        System.err.println("herald: " + storeProblem(e));
         return 1;
       } catch (dev.herald.api.CannotListenException e) { // port in use, no such address, no permission
         System.err.println("herald: " + e.getMessage());
@@ -107,6 +106,10 @@ public final class Main implements Callable<Integer> {
     }
 
     void check(Config c) {}
+
+    static String storeProblem(dev.herald.store.StoreUnavailableException e) {
+      return e.getCause() instanceof dev.herald.store.StoreUnavailableException u ? u.getMessage() : e.getMessage();
+    }
 
     static String where(Config c) {
       if (!c.store().url().isBlank()) return "PostgreSQL " + dev.herald.store.Db.redact(c.store().url());
@@ -206,7 +209,12 @@ public final class Main implements Callable<Integer> {
         System.err.println("herald: " + e.getMessage());
         return 2;
       }
-      dev.herald.store.Db.open(c.store().location(), new dev.herald.store.Db.Options(1, 100, null)).close();
+      try {
+        dev.herald.store.Db.open(c.store().location(), new dev.herald.store.Db.Options(1, 100, null)).close();
+      } catch (dev.herald.store.StoreUnavailableException e) { // as serve and dev: one line, no stack trace
+        System.err.println("herald: " + Run.storeProblem(e));
+        return 1;
+      }
       System.out.println("herald: schema is up to date in " + Run.where(c));
       return 0;
     }

@@ -115,6 +115,17 @@ class CommandLineTest {
     }
   }
 
+  @Test
+  void migrate_on_a_store_it_cannot_open_says_why_in_one_line_and_exits_1() throws Exception {
+    Path file = java.nio.file.Files.writeString(dir.resolve("not-a-directory"), "x");
+
+    HeraldProcess.Result r = HeraldProcess.run(EXIT, "migrate", "--data", file.resolve("data").toString());
+
+    assertThat(r.exitCode()).as(r.output()).isEqualTo(1);
+    assertThat(r.output()).contains("herald: opening SQLite store in");
+    assertThat(r.output()).doesNotContain("Exception").doesNotContain("\tat ");
+  }
+
   private static void assertNoStackTrace(HeraldProcess.Result r) {
     assertThat(r.output()).doesNotContain("Exception").doesNotContain("\tat ").doesNotContain("running at");
   }
