@@ -57,7 +57,17 @@ public final class ConfigLoader {
    * @param overrides flag values by key (e.g. "server.port" -> "9090"), strongest
    */
   public static Config load(Path file, Map<String, String> env, Map<String, String> overrides) {
+    return load(file, env, Map.of(), overrides);
+  }
+
+  /**
+   * @param modeDefaults a mode's own defaults (e.g. {@code herald dev}'s token and signing keys): above
+   *     defaults.toml, below the config file, the environment and the flags
+   */
+  public static Config load(Path file, Map<String, String> env, Map<String, String> modeDefaults,
+      Map<String, String> overrides) {
     ConfigLoader l = withDefaults();
+    modeDefaults.forEach(l::set);
     if (file != null) {
       if (!Files.isRegularFile(file)) throw new ConfigException("config file not found: " + file);
       try {

@@ -59,7 +59,13 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--store", description = "PostgreSQL URL shared by a cluster (postgresql://user@host:port/db); default: SQLite in --data")
     String store;
 
+    /** Settings the mode forces, over every other source. */
     abstract Map<String, String> modeOverrides();
+
+    /** The mode's defaults: the config file, the environment and the flags all override them. */
+    Map<String, String> modeDefaults() {
+      return Map.of();
+    }
 
     abstract String mode();
 
@@ -72,7 +78,7 @@ public final class Main implements Callable<Integer> {
       warnAboutEnvironment();
       Config c;
       try {
-        c = ConfigLoader.load(config, System.getenv(), overrides);
+        c = ConfigLoader.load(config, System.getenv(), modeDefaults(), overrides);
         check(c);
       } catch (ConfigException e) {
         System.err.println("herald: " + e.getMessage());
@@ -147,16 +153,14 @@ public final class Main implements Callable<Integer> {
       Map<String, String> m = new LinkedHashMap<>();
       m.put("server.host", "127.0.0.1");
       m.put("egress.allow-private", "true");
-      String env = System.getenv("HERALD_TOKEN");
-      if (env == null || env.isBlank()) m.put("auth.token", DEV_TOKEN);
-      if (blank("HERALD_CURRENT_SIGNING_KEY")) m.put("auth.current-signing-key", DEV_CURRENT_KEY);
-      if (blank("HERALD_NEXT_SIGNING_KEY")) m.put("auth.next-signing-key", DEV_NEXT_KEY);
       return m;
     }
 
-    private static boolean blank(String env) {
-      String v = System.getenv(env);
-      return v == null || v.isBlank();
+    /** The QStash dev server's user, unless the config file, HERALD_* or a flag gives a token or keys. */
+    @Override
+    Map<String, String> modeDefaults() {
+      return Map.of("auth.token", DEV_TOKEN, "auth.current-signing-key", DEV_CURRENT_KEY,
+          "auth.next-signing-key", DEV_NEXT_KEY);
     }
 
     String mode() {

@@ -116,6 +116,23 @@ class CommandLineTest {
   }
 
   @Test
+  void dev_takes_the_token_of_its_config_file_and_refuses_the_dev_token_then() throws Exception {
+    Path config = java.nio.file.Files.writeString(dir.resolve("herald.toml"), "[auth]\ntoken = \"tok_from_the_file\"\n");
+    try (HeraldProcess herald = HeraldProcess.dev(dir.resolve("data"), "--config", config.toString());
+        HttpClient client = HttpClient.newHttpClient()) {
+      for (var token : Map.of(Main.DEV_TOKEN, 401, "tok_from_the_file", 200).entrySet()) {
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(herald.base() + "/v2/keys"))
+            .header("Authorization", "Bearer " + token.getKey()).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(token.getValue());
+      }
+      // the signing keys the file does not set stay the dev ones
+      HttpResponse<String> keys = client.send(HttpRequest.newBuilder(URI.create(herald.base() + "/v2/keys"))
+          .header("Authorization", "Bearer tok_from_the_file").GET().build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(keys.body()).contains(Main.DEV_CURRENT_KEY);
+    }
+  }
+
+  @Test
   void migrate_on_a_store_it_cannot_open_says_why_in_one_line_and_exits_1() throws Exception {
     Path file = java.nio.file.Files.writeString(dir.resolve("not-a-directory"), "x");
 

@@ -70,6 +70,18 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void a_modes_defaults_yield_to_the_file_the_environment_and_the_flags() throws IOException {
+    Map<String, String> mode = Map.of("auth.token", "mode-token", "server.port", "4444");
+    Path file = Files.writeString(dir.resolve("mode.toml"), "[auth]\ntoken = \"file-token\"\n");
+
+    assertThat(ConfigLoader.load(null, Map.of(), mode, Map.of()).auth().token()).isEqualTo("mode-token");
+    assertThat(ConfigLoader.load(file, Map.of(), mode, Map.of()).auth().token()).isEqualTo("file-token");
+    assertThat(ConfigLoader.load(file, Map.of("HERALD_TOKEN", "env-token"), mode, Map.of()).auth().token()).isEqualTo("env-token");
+    assertThat(ConfigLoader.load(file, Map.of(), mode, Map.of("server.port", "5555")).server().port()).isEqualTo(5555);
+    assertThat(ConfigLoader.load(file, Map.of(), mode, Map.of()).server().port()).isEqualTo(4444);
+  }
+
+  @Test
   void a_port_out_of_range_is_refused_naming_the_key_and_the_range() {
     assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("HERALD_PORT", "70000"), Map.of()))
         .isInstanceOf(ConfigException.class)

@@ -64,6 +64,13 @@ final class HeraldProcess implements AutoCloseable {
     return new HeraldProcess(data, List.of("dev", "--port", "0", "--data", data.toString()), env, List.of());
   }
 
+  /** {@code herald dev --port 0 --data dir <extra...>} (e.g. {@code --config file}) with no HERALD_* environment. */
+  static HeraldProcess dev(Path data, String... extra) {
+    List<String> args = new java.util.ArrayList<>(List.of("dev", "--port", "0", "--data", data.toString()));
+    args.addAll(List.of(extra));
+    return new HeraldProcess(data, args, Map.of(), List.of());
+  }
+
   /**
    * {@code herald serve --port 0 --data dir} (production mode: egress guard on) with the given
    * HERALD_* environment and extra JVM flags (e.g. a logback configuration).
