@@ -81,8 +81,13 @@ final class TestSink implements AutoCloseable {
   }
 
   static TestSink start() {
+    return startOn(0);
+  }
+
+  /** A sink on a chosen port of the loopback address (0: any free one), e.g. a destination coming back up. */
+  static TestSink startOn(int port) {
     try {
-      HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1000);
+      HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
       TestSink sink = new TestSink(s);
       s.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
       s.createContext("/", sink::handle);
