@@ -73,6 +73,8 @@ final class TestSink implements AutoCloseable {
   private final Map<String, Semaphore> permits = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> maxInFlight = new ConcurrentHashMap<>();
+  private final AtomicInteger inFlightAll = new AtomicInteger();
+  private final AtomicInteger maxInFlightAll = new AtomicInteger();
   private final Map<String, byte[]> bodies = new ConcurrentHashMap<>();
   private final List<Step> steps = Collections.synchronizedList(new ArrayList<>());
 
@@ -148,6 +150,11 @@ final class TestSink implements AutoCloseable {
     return n == null ? 0 : n.get();
   }
 
+  /** The most requests, to any path, that were ever received and not yet answered at the same time. */
+  int maxInFlight() {
+    return maxInFlightAll.get();
+  }
+
   /** Answers every request to {@code path} with this response body (status as scripted). */
   TestSink respondWith(String path, byte[] body) {
     bodies.put(path, body);
@@ -180,12 +187,14 @@ final class TestSink implements AutoCloseable {
       }
       AtomicInteger now = inFlight.computeIfAbsent(path, p -> new AtomicInteger());
       maxInFlight.computeIfAbsent(path, p -> new AtomicInteger()).accumulateAndGet(now.incrementAndGet(), Math::max);
+      maxInFlightAll.accumulateAndGet(inFlightAll.incrementAndGet(), Math::max);
       try {
         awaitGate(path);
         awaitPermit(path);
         pause(delays.get(path));
       } finally {
         now.decrementAndGet(); // before answering: the sender may start its next request as soon as it has the answer
+        inFlightAll.decrementAndGet();
       }
       Reply r = scripts.getOrDefault(path, i -> Reply.of(200)).reply(n);
       r.headers().forEach((k, v) -> ex.getResponseHeaders().add(k, v));
