@@ -66,6 +66,7 @@ final class TestSink implements AutoCloseable {
 
   private final HttpServer server;
   private final List<Received> received = new CopyOnWriteArrayList<>();
+  private final List<Received> succeeded = new CopyOnWriteArrayList<>();
   private final Map<String, Script> scripts = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
   private final Map<String, CountDownLatch> gates = new ConcurrentHashMap<>();
@@ -178,8 +179,9 @@ final class TestSink implements AutoCloseable {
       String query = ex.getRequestURI().getRawQuery();
       Map<String, List<String>> headers = new LinkedHashMap<>();
       ex.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), List.copyOf(v)));
-      received.add(new Received(ex.getRequestMethod(), path, query == null ? path : path + "?" + query, headers, body,
-          Instant.now()));
+      Received got = new Received(ex.getRequestMethod(), path, query == null ? path : path + "?" + query, headers, body,
+          Instant.now());
+      received.add(got);
       int n;
       synchronized (steps) { // the n-th arrival is the n-th step of its path
         n = counts.computeIfAbsent(path, p -> new AtomicInteger()).getAndIncrement();
@@ -200,6 +202,7 @@ final class TestSink implements AutoCloseable {
       r.headers().forEach((k, v) -> ex.getResponseHeaders().add(k, v));
       byte[] reply = bodies.getOrDefault(path, r.body());
       steps.add(new Step(path, n, true)); // before the answer leaves: whatever its caller does next comes later
+      if (r.status() / 100 == 2) succeeded.add(got);
       if (reply.length == 0) {
         ex.sendResponseHeaders(r.status(), -1);
       } else {
@@ -257,6 +260,13 @@ final class TestSink implements AutoCloseable {
   List<Received> requests(String path) {
     List<Received> out = new ArrayList<>();
     for (Received r : received) if (r.path().equals(path)) out.add(r);
+    return out;
+  }
+
+  /** The requests to {@code path} the sink answered with a 2xx (also when the caller was gone by then). */
+  List<Received> succeeded(String path) {
+    List<Received> out = new ArrayList<>();
+    for (Received r : succeeded) if (r.path().equals(path)) out.add(r);
     return out;
   }
 
