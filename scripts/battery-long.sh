@@ -10,13 +10,15 @@
 #   diskfull  R6: data dir on a 16 MiB tmpfs, filled until publishes get 503 + Retry-After, then freed
 #             (needs root to mount; skipped, and reported as skipped, when mounting is not permitted)
 #   crash     R1/R2/R3 (CrashTest) with 4 x 5000 publishes instead of 4 x 500
+#   cron      R21 in real time (ScheduleRestartTest): SIGKILL right after a cron slot fired, down across the
+#             next slot, restart: no slot fires twice, the missed one fires once (about 2 min)
 #   fuzz      ApiFuzzTest five times (five seeds, 1000 random requests)
 #   fast      the whole fast tier once more (catches flakiness under a second run)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export JAVA_HOME="${JAVA_HOME:-$(scripts/find-jdk.sh)}"
 BUDGET="${BATTERY_BUDGET:-2400}"
-STEPS="${BATTERY_STEPS:-diskfull crash fuzz fast}"
+STEPS="${BATTERY_STEPS:-diskfull crash cron fuzz fast}"
 DEADLINE=$(( $(date +%s) + BUDGET ))
 LOGDIR="${BATTERY_LOGS:-target/battery-long}"
 mkdir -p "$LOGDIR"
@@ -51,6 +53,8 @@ for step in $STEPS; do
     diskfull) run_step diskfull 300 -pl server test -Dtest=DiskFullTest -Dherald.battery=long \
                 -Dsurefire.failIfNoSpecifiedTests=false ;;
     crash)    run_step crash 1200 -pl server test -Dtest=CrashTest -Dherald.crash.per-publisher=5000 \
+                -Dsurefire.failIfNoSpecifiedTests=false ;;
+    cron)     run_step cron 300 -pl server test -Dtest=ScheduleRestartTest -Dherald.battery=long \
                 -Dsurefire.failIfNoSpecifiedTests=false ;;
     fuzz)     for i in 1 2 3 4 5; do
                 run_step "fuzz-$i" 300 -pl server test -Dtest=ApiFuzzTest -Dsurefire.failIfNoSpecifiedTests=false

@@ -18,6 +18,10 @@ public final class Auth {
 
   public boolean allows(ApiRequest req) {
     String token = null;
+    // one Authorization field only (RFC 9110 11.6.2): with two, "the first one" would be a guess
+    long fields = req.headers().entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase("authorization"))
+        .mapToLong(e -> e.getValue().size()).sum();
+    if (fields > 1) return false;
     String authz = req.header("authorization");
     if (authz != null && authz.regionMatches(true, 0, "Bearer ", 0, 7)) token = authz.substring(7).trim();
     if (token == null) token = req.queryFirst("qstash_token");

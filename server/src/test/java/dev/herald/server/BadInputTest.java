@@ -140,6 +140,19 @@ class BadInputTest {
   }
 
   @Test
+  void two_authorization_headers_are_a_401_whichever_one_holds_the_token() { // S3
+    for (String[] pair : List.of(new String[] {"Bearer " + TestServer.TOKEN, "Bearer wrong"},
+        new String[] {"Bearer wrong", "Bearer " + TestServer.TOKEN},
+        new String[] {"Bearer " + TestServer.TOKEN, "Bearer " + TestServer.TOKEN})) {
+      HttpResponse<String> r = herald.send(herald.anonymous("/v2/keys").header("Authorization", pair[0])
+          .header("Authorization", pair[1]).GET());
+      assertThat(r.statusCode()).as(String.join(" / ", pair)).isEqualTo(401);
+    }
+    HttpResponse<String> big = herald.send(herald.anonymous("/v2/keys").header("Authorization", "Bearer " + "a".repeat(10_240)).GET());
+    assertThat(big.statusCode()).isEqualTo(401);
+  }
+
+  @Test
   void the_right_token_works_as_bearer_and_as_qstash_token_query() {
     assertThat(herald.send(herald.request("/v2/keys").GET()).statusCode()).isEqualTo(200);
     assertThat(herald.send(herald.anonymous("/v2/keys?qstash_token=" + TestServer.TOKEN).GET()).statusCode()).isEqualTo(200);

@@ -73,7 +73,13 @@ final class TestServer implements AutoCloseable {
 
   /** Stops the server and starts a new one on the same data directory (and a new port). */
   void restart() {
+    restart(() -> {});
+  }
+
+  /** Like {@link #restart()}, running {@code whileStopped} (e.g. moving a {@link TestClock}) while no server runs. */
+  void restart(Runnable whileStopped) {
     app.close();
+    whileStopped.run();
     app = App.start(ConfigLoader.load(null, Map.of(), overrides), clock);
   }
 

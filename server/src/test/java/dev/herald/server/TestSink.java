@@ -66,6 +66,7 @@ final class TestSink implements AutoCloseable {
 
   private final HttpServer server;
   private final List<Received> received = new CopyOnWriteArrayList<>();
+  private final List<Received> succeeded = new CopyOnWriteArrayList<>();
   private final Map<String, Script> scripts = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
   private final Map<String, CountDownLatch> gates = new ConcurrentHashMap<>();
@@ -73,6 +74,8 @@ final class TestSink implements AutoCloseable {
   private final Map<String, Semaphore> permits = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> maxInFlight = new ConcurrentHashMap<>();
+  private final AtomicInteger inFlightAll = new AtomicInteger();
+  private final AtomicInteger maxInFlightAll = new AtomicInteger();
   private final Map<String, byte[]> bodies = new ConcurrentHashMap<>();
   private final List<Step> steps = Collections.synchronizedList(new ArrayList<>());
 
@@ -81,8 +84,13 @@ final class TestSink implements AutoCloseable {
   }
 
   static TestSink start() {
+    return startOn(0);
+  }
+
+  /** A sink on a chosen port of the loopback address (0: any free one), e.g. a destination coming back up. */
+  static TestSink startOn(int port) {
     try {
-      HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1000);
+      HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
       TestSink sink = new TestSink(s);
       s.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
       s.createContext("/", sink::handle);
@@ -143,6 +151,11 @@ final class TestSink implements AutoCloseable {
     return n == null ? 0 : n.get();
   }
 
+  /** The most requests, to any path, that were ever received and not yet answered at the same time. */
+  int maxInFlight() {
+    return maxInFlightAll.get();
+  }
+
   /** Answers every request to {@code path} with this response body (status as scripted). */
   TestSink respondWith(String path, byte[] body) {
     bodies.put(path, body);
@@ -166,8 +179,9 @@ final class TestSink implements AutoCloseable {
       String query = ex.getRequestURI().getRawQuery();
       Map<String, List<String>> headers = new LinkedHashMap<>();
       ex.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), List.copyOf(v)));
-      received.add(new Received(ex.getRequestMethod(), path, query == null ? path : path + "?" + query, headers, body,
-          Instant.now()));
+      Received got = new Received(ex.getRequestMethod(), path, query == null ? path : path + "?" + query, headers, body,
+          Instant.now());
+      received.add(got);
       int n;
       synchronized (steps) { // the n-th arrival is the n-th step of its path
         n = counts.computeIfAbsent(path, p -> new AtomicInteger()).getAndIncrement();
@@ -175,17 +189,20 @@ final class TestSink implements AutoCloseable {
       }
       AtomicInteger now = inFlight.computeIfAbsent(path, p -> new AtomicInteger());
       maxInFlight.computeIfAbsent(path, p -> new AtomicInteger()).accumulateAndGet(now.incrementAndGet(), Math::max);
+      maxInFlightAll.accumulateAndGet(inFlightAll.incrementAndGet(), Math::max);
       try {
         awaitGate(path);
         awaitPermit(path);
         pause(delays.get(path));
       } finally {
         now.decrementAndGet(); // before answering: the sender may start its next request as soon as it has the answer
+        inFlightAll.decrementAndGet();
       }
       Reply r = scripts.getOrDefault(path, i -> Reply.of(200)).reply(n);
       r.headers().forEach((k, v) -> ex.getResponseHeaders().add(k, v));
       byte[] reply = bodies.getOrDefault(path, r.body());
       steps.add(new Step(path, n, true)); // before the answer leaves: whatever its caller does next comes later
+      if (r.status() / 100 == 2) succeeded.add(got);
       if (reply.length == 0) {
         ex.sendResponseHeaders(r.status(), -1);
       } else {
@@ -243,6 +260,13 @@ final class TestSink implements AutoCloseable {
   List<Received> requests(String path) {
     List<Received> out = new ArrayList<>();
     for (Received r : received) if (r.path().equals(path)) out.add(r);
+    return out;
+  }
+
+  /** The requests to {@code path} the sink answered with a 2xx (also when the caller was gone by then). */
+  List<Received> succeeded(String path) {
+    List<Received> out = new ArrayList<>();
+    for (Received r : succeeded) if (r.path().equals(path)) out.add(r);
     return out;
   }
 
