@@ -132,6 +132,7 @@ public final class HttpApi implements AutoCloseable {
       case BAD_REQUEST -> switch (status.code()) {
         case 414 -> "request line too long (limits.max-request-line-bytes)";
         case 431 -> "request headers larger than limits.max-headers-bytes";
+        case 501 -> "transfer coding not supported (only chunked)"; // Helidon's answer to e.g. "gzip, chunked"
         default -> "malformed request, or headers larger than limits.max-headers-bytes";
       };
       case HTTP_VERSION_NOT_SUPPORTED -> "HTTP version not supported";
