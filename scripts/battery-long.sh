@@ -10,6 +10,7 @@
 #   diskfull  R6: data dir on a 16 MiB tmpfs, filled until publishes get 503 + Retry-After, then freed
 #             (needs root to mount; skipped, and reported as skipped, when mounting is not permitted)
 #   crash     R1/R2/R3 (CrashTest) with 4 x 5000 publishes instead of 4 x 500
+#   crashloop R4 (CrashLoopTest) with 30 SIGKILLs at random 1-3 s intervals instead of 6
 #   cron      R21 in real time (ScheduleRestartTest): SIGKILL right after a cron slot fired, down across the
 #             next slot, restart: no slot fires twice, the missed one fires once (about 2 min)
 #   fuzz      ApiFuzzTest five times (five seeds, 1000 random requests)
@@ -18,7 +19,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 export JAVA_HOME="${JAVA_HOME:-$(scripts/find-jdk.sh)}"
 BUDGET="${BATTERY_BUDGET:-2400}"
-STEPS="${BATTERY_STEPS:-diskfull crash cron fuzz fast}"
+STEPS="${BATTERY_STEPS:-diskfull crash crashloop cron fuzz fast}"
 DEADLINE=$(( $(date +%s) + BUDGET ))
 LOGDIR="${BATTERY_LOGS:-target/battery-long}"
 mkdir -p "$LOGDIR"
@@ -42,7 +43,7 @@ run_step() { # name, step timeout (s), maven args...
   if (( rc == 124 || rc == 137 )); then verdict="TIMEOUT(${limit}s)"; FAILED=1
   elif (( rc != 0 )); then verdict=FAIL; FAILED=1
   elif grep -v " in " "$LOGDIR/$name.log" | grep -q "Skipped: [1-9]"; then verdict="PASS(with skips)"; fi
-  grep -h "^disk full:\|^overload statuses:" "$LOGDIR/$name.log" | sed 's/^/          /' >>"$LOGDIR/notes.txt"
+  grep -ho "^disk full:.*\|^overload statuses:.*\|crash loop: [0-9].*" "$LOGDIR/$name.log" | sed 's/^/          /' >>"$LOGDIR/notes.txt"
   SUMMARY+=("$(printf '%-9s %-16s %5ss  %s' "$name" "$verdict" "$secs" "$tests")")
 }
 
@@ -53,6 +54,8 @@ for step in $STEPS; do
     diskfull) run_step diskfull 300 -pl server test -Dtest=DiskFullTest -Dherald.battery=long \
                 -Dsurefire.failIfNoSpecifiedTests=false ;;
     crash)    run_step crash 1200 -pl server test -Dtest=CrashTest -Dherald.crash.per-publisher=5000 \
+                -Dsurefire.failIfNoSpecifiedTests=false ;;
+    crashloop) run_step crashloop 600 -pl server test -Dtest=CrashLoopTest -Dherald.crashloop.kills=30 \
                 -Dsurefire.failIfNoSpecifiedTests=false ;;
     cron)     run_step cron 300 -pl server test -Dtest=ScheduleRestartTest -Dherald.battery=long \
                 -Dsurefire.failIfNoSpecifiedTests=false ;;

@@ -113,7 +113,7 @@ public final class App implements AutoCloseable {
     } catch (RuntimeException e) {
       if (metrics != null) metrics.close();
       db.close();
-      throw e;
+      throw db.startFailure(e);
     }
   }
 

@@ -139,7 +139,7 @@ class CommandLineTest {
     HeraldProcess.Result r = HeraldProcess.run(EXIT, "migrate", "--data", file.resolve("data").toString());
 
     assertThat(r.exitCode()).as(r.output()).isEqualTo(1);
-    assertThat(r.output()).contains("herald: opening SQLite store in");
+    assertThat(r.output()).contains("herald: opening the SQLite store " + file.resolve("data").resolve("herald.db") + ":");
     assertThat(r.output()).doesNotContain("Exception").doesNotContain("\tat ");
   }
 

@@ -104,6 +104,42 @@ final class HeraldProcess implements AutoCloseable {
 
   record Result(int exitCode, String output) {}
 
+  /**
+   * Starts {@code herald <args>} and waits until it exits or says it is running. One that runs is
+   * stopped (SIGTERM) at once: its result has the "running at" line and the exit code of the stop. For
+   * starts that must be refused.
+   */
+  static Result startOrExit(Duration timeout, String... args) {
+    Process p = launch(List.of(args), Map.of(), List.of());
+    List<String> lines = new CopyOnWriteArrayList<>();
+    CompletableFuture<Void> running = new CompletableFuture<>();
+    Thread reader = Thread.ofPlatform().daemon(true).name("herald-child-output").start(() -> {
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line; (line = r.readLine()) != null; ) {
+          lines.add(line);
+          if (RUNNING.matcher(line).find()) running.complete(null);
+        }
+      } catch (IOException e) {
+        // the process is gone: its output ends here
+      }
+    });
+    try {
+      CompletableFuture.anyOf(running, p.onExit()).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      if (p.isAlive()) p.toHandle().destroy();
+      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) throw new TimeoutException("still running");
+      reader.join(timeout.toMillis());
+      return new Result(p.exitValue(), String.join("\n", lines));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("herald " + String.join(" ", args) + " neither ran nor exited; output:\n"
+          + String.join("\n", lines), e);
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+
   private static Process launch(List<String> args, Map<String, String> env, List<String> jvmFlags) {
     String java = ProcessHandle.current().info().command().orElseThrow();
     String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));

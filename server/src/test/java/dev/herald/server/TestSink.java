@@ -263,6 +263,11 @@ final class TestSink implements AutoCloseable {
     return out;
   }
 
+  /** The requests the sink answered with a 2xx (also when the caller was gone by then). */
+  List<Received> succeeded() {
+    return List.copyOf(succeeded);
+  }
+
   /** The requests to {@code path} the sink answered with a 2xx (also when the caller was gone by then). */
   List<Received> succeeded(String path) {
     List<Received> out = new ArrayList<>();

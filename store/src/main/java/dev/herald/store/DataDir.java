@@ -44,6 +44,16 @@ final class DataDir {
     }
   }
 
+  /**
+   * Every publish is written here: a directory this process cannot write to (a read-only mount, a
+   * volume owned by another user) stops the start instead of failing at the first publish.
+   */
+  static void checkWritable(Path dir) {
+    if (Files.isWritable(dir)) return;
+    throw new StoreUnavailableException("the data directory " + dir.toAbsolutePath() + " is not writable (a read-only "
+        + "file system, or owned by another user): Herald writes every publish there", null);
+  }
+
   /** Creates {@code file} empty and owner-only if it does not exist; an existing one keeps its mode. */
   static void createPrivate(Path file) throws IOException {
     if (Files.exists(file)) return;

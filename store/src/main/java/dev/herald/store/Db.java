@@ -61,10 +61,13 @@ public final class Db implements AutoCloseable {
   /** SQLite: the last log id or message seq handed out (see {@link Dialect#logIdSql}); null on PostgreSQL. */
   private final java.util.concurrent.atomic.AtomicLong logIds;
   private volatile NewWorkListener listener;
+  /** SQLite: reports a damaged page when a query finds one; null on PostgreSQL. */
+  private final SqliteDamage damage;
 
   private Db(Dialect dialect, Connection writer, BlockingQueue<Reader> readers, HikariDataSource pool, PgUrl pgUrl,
-      Options o) {
+      Options o, SqliteDamage damage) {
     this.dialect = dialect;
+    this.damage = damage;
     this.writer = writer;
     this.readers = readers;
     this.pool = pool;
@@ -131,9 +134,13 @@ public final class Db implements AutoCloseable {
     java.nio.channels.FileChannel lock = null;
     try {
       DataDir.prepare(dir); // owner-only when Herald creates it: bodies and headers (tokens) live here
+      DataDir.checkWritable(dir);
       lock = lockDataDir(dir);
-      DataDir.createPrivate(dir.resolve("herald.db")); // SQLite gives -wal and -shm the same mode
-      String url = "jdbc:sqlite:" + dir.resolve("herald.db").toAbsolutePath();
+      Path file = dir.resolve("herald.db");
+      StoreIdentity.checkNotLost(dir, file); // before SQLite would create an empty one in its place
+      SqliteHeader.check(file);
+      DataDir.createPrivate(file); // SQLite gives -wal and -shm the same mode
+      String url = "jdbc:sqlite:" + file.toAbsolutePath();
       try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
         // A new file gets 8 KiB pages (an existing one keeps its own: WAL fixes the size). Message rows
         // are a few hundred bytes; 4 KiB pages left 7% of each page unused, 8 KiB leave about 3%.
@@ -142,19 +149,33 @@ public final class Db implements AutoCloseable {
       }
       Flyway.configure().dataSource(url, null, null).locations("classpath:db/migration/sqlite")
           .load().migrate();
+      try (Connection c = openSqliteConnection(url)) {
+        StoreIdentity.reconcile(dir, file, c);
+      }
       Connection writer = openSqliteConnection(url);
       writer.setAutoCommit(false);
       BlockingQueue<Reader> readers = new ArrayBlockingQueue<>(o.readers());
       for (int i = 0; i < o.readers(); i++) {
         readers.add(new Reader(openSqliteConnection(url), Tx.newCache()));
       }
-      Db db = new Db(new Dialect.Sqlite(), writer, readers, null, null, o);
+      Db db = new Db(new Dialect.Sqlite(), writer, readers, null, null, o, new SqliteDamage(file));
       db.dirLock = lock;
       return db;
     } catch (Exception e) {
       closeQuietly(lock);
-      throw new StoreUnavailableException("opening SQLite store in " + dir + ": " + e.getMessage(), e);
+      if (e instanceof StoreUnavailableException refused && refused.getCause() == null) throw refused; // says it all
+      throw new StoreUnavailableException("opening the SQLite store " + dir.resolve("herald.db") + ": " + oneLine(e), e);
     }
+  }
+
+  /**
+   * What went wrong, in one line: Flyway's messages span several lines (SQL state, error code, the
+   * statement), SQLite's say it best, and an unreadable file is worth the hint to restore it.
+   */
+  private static String oneLine(Throwable e) {
+    SQLException damage = SqliteDamage.find(e);
+    if (damage != null) return damage.getMessage() + "; refusing to start on a damaged store: restore it from a backup";
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip().lines().findFirst().orElse("");
   }
 
   private static final String LOCK_FILE = "herald.lock";
@@ -227,7 +248,7 @@ public final class Db implements AutoCloseable {
         s.execute(LOCK_WAIT_LIMIT);
       }
       writer.setAutoCommit(false);
-      return new Db(new Dialect.Postgres(), writer, null, pool, url, o);
+      return new Db(new Dialect.Postgres(), writer, null, pool, url, o, null);
     } catch (Exception e) {
       if (pool != null) pool.close();
       throw new StoreUnavailableException("opening PostgreSQL store " + url.redacted() + ": " + e.getMessage(), e);
@@ -258,12 +279,12 @@ public final class Db implements AutoCloseable {
 
   /** Runs {@code work} in the next group commit; the future completes after the commit is durable. */
   public <T> CompletableFuture<T> write(Function<Tx, T> work) {
-    return committer.submit(work);
+    return watched(committer.submit(work));
   }
 
   /** A write nobody was promised durability for (see {@link GroupCommitter}): no fsync of its own. */
   public <T> CompletableFuture<T> writeRelaxed(Function<Tx, T> work) {
-    return committer.submit(work, false);
+    return watched(committer.submit(work, false));
   }
 
   /**
@@ -271,7 +292,26 @@ public final class Db implements AutoCloseable {
    * commit ({@link GroupCommitter#LAZY_LINGER}). For outcomes that gate nothing (no queue slot, no flow key).
    */
   public <T> CompletableFuture<T> writeLazy(Function<Tx, T> work) {
-    return committer.submit(work, GroupCommitter.Durability.LAZY);
+    return watched(committer.submit(work, GroupCommitter.Durability.LAZY));
+  }
+
+  /**
+   * A start that failed on a damaged SQLite page (found by a query after {@link #open}): the same failure
+   * as one line naming the file, which {@code herald} prints without a stack trace. Any other failure as is.
+   */
+  public RuntimeException startFailure(RuntimeException e) {
+    SQLException s = damage == null ? null : SqliteDamage.find(e);
+    if (s == null) return e;
+    return new StoreUnavailableException(damage.file() + ": " + s.getMessage()
+        + "; refusing to start on a damaged store: restore it from a backup", e);
+  }
+
+  /** A failed write that read a damaged page says so in the log (SQLite); the caller sees its failure as before. */
+  private <T> CompletableFuture<T> watched(CompletableFuture<T> f) {
+    if (damage != null) f.whenComplete((v, e) -> {
+      if (e != null) damage.report(e);
+    });
+    return f;
   }
 
   /** Writes and waits (for background jobs and tests, never on a request thread that could batch). */
@@ -296,6 +336,9 @@ public final class Db implements AutoCloseable {
     }
     try {
       return work.apply(new Tx(r.conn(), r.cache(), dialect, leaseClock, nodeId, logIds));
+    } catch (RuntimeException e) {
+      damage.report(e);
+      throw e;
     } finally {
       readers.add(r);
     }
