@@ -71,7 +71,7 @@ function javaHome() {
 // of SQLite. Unset (or "sqlite"), nothing changes. The database is made and dropped with `psql`.
 const STORE = process.env.HERALD_COMPAT_STORE ?? "";
 const POSTGRES = /^postgres(ql)?(:|$)/.test(STORE)
-  ? new URL(STORE.includes("://") ? STORE : "postgresql://postgres@127.0.0.1:5432")
+  ? new URL(STORE.includes("://") ? STORE.replace(/^postgres(ql)?:/, "postgresql:") : "postgresql://postgres@127.0.0.1:5432")
   : null;
 if (STORE && STORE !== "sqlite" && !POSTGRES) {
   throw new Error(`HERALD_COMPAT_STORE=${STORE}: expected sqlite, postgresql or postgresql://user@host:port`);
