@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as delay } from "node:timers/promises";
+import { randomBytes } from "node:crypto";
 
 export const DEV_TOKEN =
   "eyJVc2VySUQiOiJkZWZhdWx0VXNlciIsIlBhc3N3b3JkIjoiZGVmYXVsdFBhc3N3b3JkIn0=";
@@ -65,21 +66,79 @@ function javaHome() {
   return execFileSync(join(REPO_ROOT, "scripts", "find-jdk.sh"), { encoding: "utf8" }).trim();
 }
 
+// HERALD_COMPAT_STORE=postgresql (PostgreSQL on 127.0.0.1:5432, user postgres, trust auth) or
+// =postgresql://user@host:port runs every Herald on a fresh PostgreSQL database of its own instead
+// of SQLite. Unset (or "sqlite"), nothing changes. The database is made and dropped with `psql`.
+const STORE = process.env.HERALD_COMPAT_STORE ?? "";
+const POSTGRES = /^postgres(ql)?(:|$)/.test(STORE)
+  ? new URL(STORE.includes("://") ? STORE.replace(/^postgres(ql)?:/, "postgresql:") : "postgresql://postgres@127.0.0.1:5432")
+  : null;
+if (STORE && STORE !== "sqlite" && !POSTGRES) {
+  throw new Error(`HERALD_COMPAT_STORE=${STORE}: expected sqlite, postgresql or postgresql://user@host:port`);
+}
+const liveDatabases = new Map(); // database name -> its Herald's child process, until dropped
+
+function psql(sql) {
+  const args = ["-h", POSTGRES.hostname, "-p", POSTGRES.port || "5432", "-U", decodeURIComponent(POSTGRES.username || "postgres")];
+  execFileSync("psql", [...args, "-d", "postgres", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, PGPASSWORD: decodeURIComponent(POSTGRES.password) || process.env.PGPASSWORD || "" },
+  });
+}
+
+/** A new, empty database; returns Herald's `--store` URL for it. */
+function createDatabase() {
+  const name = `herald_compat_${process.pid}_${randomBytes(4).toString("hex")}`;
+  psql(`CREATE DATABASE ${name}`);
+  const url = new URL(POSTGRES.href);
+  url.pathname = `/${name}`;
+  return { name, url: url.href };
+}
+
+function dropDatabase(name) {
+  liveDatabases.delete(name);
+  psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+}
+
+if (POSTGRES) {
+  // A test file that ends without stopping its Herald (a failure, a timeout, Ctrl-C) still leaves
+  // no database behind: stop the process, then drop what it used.
+  process.once("exit", () => {
+    for (const [name, child] of liveDatabases) {
+      child.kill("SIGKILL");
+      try {
+        dropDatabase(name);
+      } catch (error) {
+        process.stderr.write(`compat: could not drop database ${name}: ${error.message}\n`);
+      }
+    }
+  });
+  for (const signal of ["SIGINT", "SIGTERM"]) {
+    process.once(signal, () => process.exit(128 + (signal === "SIGINT" ? 2 : 15)));
+  }
+}
+
 /**
- * Starts `herald dev --port 0` with a fresh data directory and resolves once it prints
- * `running at http://127.0.0.1:<port>`. `stop()` kills it and removes the directory.
+ * Starts `herald dev --port 0` with a fresh data directory (and, with HERALD_COMPAT_STORE, a fresh
+ * PostgreSQL database) and resolves once it prints `running at http://127.0.0.1:<port>`. `stop()`
+ * kills it and removes the directory (and drops the database).
  */
 export async function startHerald() {
   if (!existsSync(HERALD_JAR)) {
     throw new Error(`${HERALD_JAR} is missing; build it with ./herald version (compat/run.sh does)`);
   }
   const dataDir = mkdtempSync(join(tmpdir(), "herald-compat-"));
+  const database = POSTGRES ? createDatabase() : null;
   const java = join(javaHome(), "bin", "java");
   const child = spawn(
     java,
-    ["-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED", "-jar", HERALD_JAR, "dev", "--port", "0", "--data", dataDir],
+    [
+      "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED", "-jar", HERALD_JAR, "dev", "--port", "0", "--data", dataDir,
+      ...(database ? ["--store", database.url] : []),
+    ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
+  if (database) liveDatabases.set(database.name, child);
   let output = "";
   child.stdout.on("data", (chunk) => (output += chunk));
   child.stderr.on("data", (chunk) => (output += chunk));
@@ -93,6 +152,7 @@ export async function startHerald() {
       clearTimeout(timer);
     }
     rmSync(dataDir, { recursive: true, force: true });
+    if (database && liveDatabases.has(database.name)) dropDatabase(database.name);
   };
 
   try {
@@ -104,7 +164,7 @@ export async function startHerald() {
         throw new Error(`Herald exited early (code ${code}, signal ${signal}):\n${output}`);
       }),
     ]);
-    return { baseUrl, port: Number(new URL(baseUrl).port), dataDir, output: () => output, stop };
+    return { baseUrl, port: Number(new URL(baseUrl).port), dataDir, store: database?.url, output: () => output, stop };
   } catch (error) {
     await stop();
     throw error;

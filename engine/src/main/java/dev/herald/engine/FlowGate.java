@@ -3,9 +3,9 @@ package dev.herald.engine;
 import dev.herald.store.FlowKeys;
 import dev.herald.store.Messages;
 import java.time.InstantSource;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -32,7 +32,10 @@ final class FlowGate {
     long version; // of the control state applied last (FlowKeys.Control)
     long rateResets;
     long lastActive; // clock millis of its last message registered, started or ended
-    final ArrayDeque<Messages.Due> waiting = new ArrayDeque<>();
+    // By message id, in arrival order: a rescan of the store (every 2 s on PostgreSQL, after a full index or a
+    // refused claim on SQLite) offers a waiting message again, and a second copy would count twice in
+    // waitListSize and later take a start (and a rate slot) for a claim that can only fail.
+    final LinkedHashMap<String, Messages.Due> waiting = new LinkedHashMap<>();
 
     /** Nothing in flight or waiting, never controlled (version 0), its rate window over. */
     boolean idle(long now) {
@@ -118,7 +121,7 @@ final class FlowGate {
     return before - keys.size();
   }
 
-  /** True when {@code d} may start now (and counts it); false when it was put on the wait list. */
+  /** True when {@code d} may start now (and counts it); false when it was put on (or already is on) the wait list. */
   synchronized boolean tryStart(Messages.Due d, long now) {
     Key k = key(d);
     k.lastActive = now;
@@ -126,7 +129,7 @@ final class FlowGate {
       k.start(now);
       return true;
     }
-    k.waiting.add(d);
+    k.waiting.putIfAbsent(d.id(), d);
     return false;
   }
 
@@ -144,7 +147,7 @@ final class FlowGate {
     for (Key k : keys.values()) {
       while (out.size() < max && !k.waiting.isEmpty() && k.mayStart(now)) {
         k.start(now);
-        out.add(k.waiting.poll());
+        out.add(k.waiting.pollFirstEntry().getValue());
       }
     }
     return out;

@@ -79,4 +79,23 @@ class FlowGateTest {
     later(HOUR);
     assertThat(gate.forgetIdle(now.get(), HOUR)).isEqualTo(1);
   }
+
+  @Test
+  void a_message_offered_again_while_it_waits_keeps_one_place_on_the_wait_list() {
+    // The dispatcher's rescans (every 2 s on PostgreSQL) offer a waiting message again: it stayed pending.
+    gate.register(due("m1", "held", 1, 1, 60));
+    gate.apply(new FlowKeys.Control("held", true, null, null, null, 0, 1));
+    for (int rescan = 0; rescan < 3; rescan++) assertThat(gate.tryStart(due("m1", "held", 1, 1, 60), now.get())).isFalse();
+    assertThat(gate.tryStart(due("m2", "held", 1, 1, 60), now.get())).isFalse();
+    assertThat(gate.tryStart(due("m1", "held", 1, 1, 60), now.get())).isFalse();
+    assertThat(gate.view("held").waiting()).isEqualTo(2);
+
+    gate.apply(new FlowKeys.Control("held", false, null, null, null, 0, 2)); // resumed: one start per minute
+    assertThat(gate.releasable(now.get(), 10)).extracting(Messages.Due::id).containsExactly("m1");
+    gate.ended("held");
+    later(60_000);
+    assertThat(gate.releasable(now.get(), 10)).as("the next window goes to m2, not to a copy of m1")
+        .extracting(Messages.Due::id).containsExactly("m2");
+    assertThat(gate.view("held").waiting()).isZero();
+  }
 }

@@ -42,10 +42,11 @@ public final class ConfigLoader {
 
   /**
    * HERALD_* variables that are not settings and are read by someone else: the launcher `herald`
-   * (JVM options, the AOT cache) and the PostgreSQL tests. They must not draw a warning.
+   * (JVM options, the AOT cache), the PostgreSQL tests and the compat suite (its store). They must not
+   * draw a warning.
    */
   private static final Set<String> NOT_SETTINGS = Set.of("HERALD_JAVA_OPTS", "HERALD_JAVA_OPTS_EXTRA", "HERALD_AOT",
-      "HERALD_TEST_PG", "HERALD_TEST_PG_USER");
+      "HERALD_TEST_PG", "HERALD_TEST_PG_USER", "HERALD_COMPAT_STORE");
 
   private final Map<String, Object> values = new LinkedHashMap<>();
 

@@ -198,6 +198,34 @@ class ClusterSharedLimitsTest {
   }
 
   @Test
+  void a_paused_keys_wait_list_counts_each_message_once_however_often_the_store_is_rescanned() throws Exception {
+    MovableClock clock = new MovableClock();
+    startNodes(1, clock);
+    String[] key = {"Upstash-Flow-Control-Key", "rescanned", "Upstash-Flow-Control-Value", "rate=1, period=60"};
+    assertThat(call(0, "POST", "/v2/publish/" + sinkUrl("/w0"), "w0", key).statusCode()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(60)).until(() -> count("/w0") == 1);
+    assertThat(call(0, "POST", "/v2/flowControl/rescanned/pause", "").statusCode()).isEqualTo(200);
+    assertThat(call(0, "POST", "/v2/publish/" + sinkUrl("/w1"), "w1", key).statusCode()).isEqualTo(200);
+    assertThat(call(0, "POST", "/v2/publish/" + sinkUrl("/w2"), "w2", key).statusCode()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(60)).until(() -> waitList(0, "rescanned") == 2);
+
+    // On a shared store the dispatcher reads the due messages again every 2 s; the waiting ones are still there.
+    for (int rescan = 0; rescan < 3; rescan++) {
+      clock.set(clock.instant().plusSeconds(3));
+      nodes.get(0).dispatcher().runOnce();
+    }
+    assertThat(waitList(0, "rescanned")).as("w1 and w2, once each").isEqualTo(2);
+
+    // Resumed: one start per minute (w0 took this one), w1 then w2, no window spent on a copy of w1.
+    assertThat(call(0, "POST", "/v2/flowControl/rescanned/resume", "").statusCode()).isEqualTo(200);
+    clock.set(clock.instant().plusSeconds(60));
+    await().atMost(Duration.ofSeconds(60)).until(() -> count("/w1") == 1);
+    clock.set(clock.instant().plusSeconds(60));
+    await().atMost(Duration.ofSeconds(60)).until(() -> count("/w2") == 1);
+    assertThat(waitList(0, "rescanned")).isZero();
+  }
+
+  @Test
   void a_flow_control_pin_through_one_node_limits_the_others() throws Exception {
     startNodes(2, InstantSource.system());
     String[] key = {"Upstash-Flow-Control-Key", "pinned", "Upstash-Flow-Control-Value", "parallelism=5"};

@@ -235,6 +235,7 @@ class ConfigLoaderTest {
         "HERALD_LIMITS_MAX_BODY_BYTES", "1", "HERALD_STORE", "x", "HERALD_JAVA_OPTS", "-Xmx1g",
         "HERALD_JAVA_OPTS_EXTRA", "-Xlog:gc", "HERALD_AOT", "off", "HERALD_TEST_PG", "jdbc:x", "PATH", "/bin",
         "HERALDRY", "x"))).isEmpty();
+    assertThat(ConfigLoader.unknownEnvironment(Map.of("HERALD_COMPAT_STORE", "postgresql"))).isEmpty();
   }
 
   @Test
