@@ -56,6 +56,8 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
   private static final int REAP_BATCH = 500;
   /** How soon a message held back by another node's use of its flow-control key is looked at again. */
   private static final long FLOW_RECHECK_MS = 250;
+  /** How often messages on flow-control wait lists are checked against the store ({@link #dropGoneFromWaitLists}). */
+  private static final long WAIT_CHECK_MS = 2000;
 
   private static Messages.Due withDue(Messages.Due d, long dueAt) {
     return new Messages.Due(d.id(), dueAt, d.queueName(), d.started(), d.flowKey(), d.flowParallelism(), d.flowRate(),
@@ -102,6 +104,7 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
   private long scanTarget;
   private long lastQueueScan;
   private long lastFullScan;
+  private long lastWaitCheck;
   private long lastRemoteRescan;
   private volatile boolean remoteDue; // another node committed messages due inside our window
   private volatile boolean running;
@@ -356,9 +359,25 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
         if (d.flowKey() == null || flows.tryStart(d, now)) ready.add(d);
       }
     }
+    if (now - lastWaitCheck >= WAIT_CHECK_MS) {
+      lastWaitCheck = now;
+      dropGoneFromWaitLists();
+    }
     ready.addAll(flows.releasable(now, 1000));
     if (ready.isEmpty()) return new Pass(0, 0);
     return claimAndStart(ready, now);
+  }
+
+  /**
+   * A message on a flow-control wait list here may be gone from the store: delivered through another node
+   * of a cluster, or cancelled. Left there, it would count in waitListSize and, once released, take a start.
+   * The oldest few of each key are checked every {@link #WAIT_CHECK_MS}.
+   */
+  private void dropGoneFromWaitLists() {
+    List<String> heads = flows.waitingHeads(50, 500);
+    if (heads.isEmpty()) return;
+    java.util.Set<String> pending = db.read(tx -> tx.messages().pendingAmong(heads));
+    flows.dropWaiting(heads.stream().filter(id -> !pending.contains(id)).toList());
   }
 
   private Pass claimAndStart(List<Messages.Due> ready, long now) {
@@ -399,7 +418,10 @@ public final class Dispatcher implements NewWork, DirectStart, AutoCloseable {
     for (Messages.Due d : ready) {
       Message m = claimed.get(d.id());
       if (m == null) { // cancelled, already taken, or over a cluster-wide limit: give its slots back
-        if (d.flowKey() != null) flows.ended(d.flowKey());
+        if (d.flowKey() != null) {
+          if (deferred.contains(d.id())) flows.ended(d.flowKey());
+          else flows.notStarted(d.flowKey()); // nothing was sent: its rate slot too
+        }
         if (d.queueName() != null) queues.release(d.queueName(), d.id());
         // over the key's cluster-wide limit: look again shortly (a queued one comes back through its queue)
         if (deferred.contains(d.id()) && (d.queueName() == null || d.started())) index.add(withDue(d, now + FLOW_RECHECK_MS));

@@ -141,6 +141,43 @@ final class FlowGate {
     k.lastActive = clock.millis();
   }
 
+  /**
+   * A counted start that did not happen: the claim found the message gone (delivered through another node,
+   * cancelled) or taken. Gives back its in-flight place and its place in the rate window, since nothing was
+   * sent. (A claim the store deferred for the key's cluster-wide limit is {@link #ended} instead: the key's
+   * window here stays used, so the message waits its turn on this node's wait list.)
+   */
+  synchronized void notStarted(String key) {
+    Key k = keys.get(key);
+    if (k == null) return;
+    if (k.inFlight > 0) k.inFlight--;
+    if (k.rate > 0 && k.startedInWindow > 0) k.startedInWindow--;
+  }
+
+  /** Up to {@code perKey} of each key's oldest waiting messages, {@code max} in all: the ones to check against the store. */
+  synchronized List<String> waitingHeads(int perKey, int max) {
+    List<String> out = new ArrayList<>();
+    for (Key k : keys.values()) {
+      int n = 0;
+      for (String id : k.waiting.keySet()) {
+        if (n++ == perKey || out.size() == max) break;
+        out.add(id);
+      }
+      if (out.size() == max) break;
+    }
+    return out;
+  }
+
+  /** Takes messages that are no longer pending in the store off the wait lists; returns how many. */
+  synchronized int dropWaiting(java.util.Collection<String> gone) {
+    if (gone.isEmpty()) return 0;
+    int dropped = 0;
+    for (Key k : keys.values()) {
+      for (String id : gone) if (k.waiting.remove(id) != null) dropped++;
+    }
+    return dropped;
+  }
+
   /** Waiting messages that may start now (already counted as started). */
   synchronized List<Messages.Due> releasable(long now, int max) {
     List<Messages.Due> out = new ArrayList<>();

@@ -98,4 +98,23 @@ class FlowGateTest {
         .extracting(Messages.Due::id).containsExactly("m2");
     assertThat(gate.view("held").waiting()).isZero();
   }
+
+  @Test
+  void a_message_gone_from_the_store_leaves_the_wait_list_and_a_start_that_did_not_happen_gives_its_rate_slot_back() {
+    // one start per minute: m1 starts, m2 and m3 wait
+    assertThat(gate.tryStart(due("m1", "gone", 0, 1, 60), now.get())).isTrue();
+    assertThat(gate.tryStart(due("m2", "gone", 0, 1, 60), now.get())).isFalse();
+    assertThat(gate.tryStart(due("m3", "gone", 0, 1, 60), now.get())).isFalse();
+    assertThat(gate.waitingHeads(50, 500)).containsExactly("m2", "m3");
+    assertThat(gate.waitingHeads(1, 500)).containsExactly("m2");
+
+    // m2 was delivered through another node (or cancelled): the store no longer has it pending
+    assertThat(gate.dropWaiting(java.util.List.of("m2", "unknown"))).isEqualTo(1);
+    assertThat(gate.view("gone").waiting()).isEqualTo(1);
+
+    // m1's claim found it gone: nothing was sent, so the window still has room, and m3 goes now
+    gate.notStarted("gone");
+    assertThat(gate.view("gone").inFlight()).isZero();
+    assertThat(gate.releasable(now.get(), 10)).extracting(Messages.Due::id).containsExactly("m3");
+  }
 }

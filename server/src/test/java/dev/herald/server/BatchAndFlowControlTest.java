@@ -150,6 +150,22 @@ class BatchAndFlowControlTest {
   }
 
   @Test
+  void a_cancelled_message_leaves_its_keys_wait_list_and_takes_no_start() {
+    String[] key = {"Upstash-Flow-Control-Key", "wl", "Upstash-Flow-Control-Value", "rate=1, period=1h"};
+    herald.publish(sink.url("/wl"), "first", key);
+    sink.awaitRequests("/wl", 1, WAIT);
+    String second = TestServer.idOf(herald.publish(sink.url("/wl"), "second", key));
+    herald.publish(sink.url("/wl"), "third", key);
+    await().atMost(WAIT).until(() -> flow("wl").get("waitListSize").asInt() == 2);
+
+    assertThat(herald.delete("/v2/messages/" + second).statusCode()).isEqualTo(200);
+    await().atMost(WAIT).until(() -> flow("wl").get("waitListSize").asInt() == 1);
+    // the next window goes to the third, not to the cancelled second
+    assertThat(herald.post("/v2/flowControl/wl/resetRate", "").statusCode()).isEqualTo(200);
+    assertThat(new String(sink.awaitRequests("/wl", 2, WAIT).get(1).body())).isEqualTo("third");
+  }
+
+  @Test
   void a_paused_and_pinned_key_stays_so_across_a_restart() {
     herald.publish(sink.url("/kept"), "first", "Upstash-Flow-Control-Key", "kept", "Upstash-Flow-Control-Value", "parallelism=5");
     sink.awaitRequests("/kept", 1, WAIT);

@@ -524,6 +524,26 @@ public final class Messages {
   }
 
   /**
+   * Which of {@code ids} are still PENDING here: a message waiting for its flow-control key on one node may
+   * meanwhile have been delivered through another node, or cancelled. One point read per id.
+   */
+  public java.util.Set<String> pendingAmong(List<String> ids) {
+    PreparedStatement ps = tx.prepare("SELECT 1 FROM messages WHERE id = ? AND state = 'P'");
+    java.util.Set<String> out = new java.util.HashSet<>();
+    try {
+      for (String id : ids) {
+        StoredIds.bind(tx, ps, 1, id);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) out.add(id);
+        }
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StoreException("checking waiting messages", e);
+    }
+  }
+
+  /**
    * Single node start: every ACTIVE lease belongs to a process that is gone (us, before a crash).
    * The attempt's outcome is unknown; returns the ids so the engine can decide (Transitions, Crashed).
    */
