@@ -122,8 +122,11 @@ public final class Main implements Callable<Integer> {
       return Path.of(c.store().data()).toAbsolutePath().normalize().toString();
     }
 
-    private static String displayHost(String host) {
-      return host.equals("0.0.0.0") ? "127.0.0.1" : host;
+    /** The host of the start-up line's URL: a wildcard as its loopback, an IPv6 address in brackets. */
+    static String displayHost(String host) {
+      if (host.equals("0.0.0.0")) return "127.0.0.1";
+      if (host.equals("::") || host.equals("[::]")) return "[::1]";
+      return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
     }
   }
 

@@ -54,6 +54,16 @@ class CommandLineTest {
   }
 
   @Test
+  void the_start_up_line_shows_a_url_that_can_be_opened() {
+    assertThat(Main.Run.displayHost("0.0.0.0")).isEqualTo("127.0.0.1");
+    assertThat(Main.Run.displayHost("::")).isEqualTo("[::1]");
+    assertThat(Main.Run.displayHost("::1")).isEqualTo("[::1]");
+    assertThat(Main.Run.displayHost("[fd00::1]")).isEqualTo("[fd00::1]");
+    assertThat(Main.Run.displayHost("10.0.0.5")).isEqualTo("10.0.0.5");
+    assertThat(Main.Run.displayHost("my_app")).isEqualTo("my_app");
+  }
+
+  @Test
   void every_command_answers_help_and_exits_0() {
     for (String command : new String[] {"serve", "dev", "migrate", "train"}) {
       HeraldProcess.Result r = HeraldProcess.run(EXIT, command, "--help");
