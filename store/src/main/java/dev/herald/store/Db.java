@@ -93,6 +93,8 @@ public final class Db implements AutoCloseable {
       }
       return new Tx(c, cache, dialect, leaseClock, nodeId, logIds);
     }, o.writeQueue());
+    // a failed write that read a damaged page says so in the log; the caller sees its failure as before
+    if (damage != null) committer.onFailure(damage::report);
   }
 
   /**
@@ -279,12 +281,12 @@ public final class Db implements AutoCloseable {
 
   /** Runs {@code work} in the next group commit; the future completes after the commit is durable. */
   public <T> CompletableFuture<T> write(Function<Tx, T> work) {
-    return watched(committer.submit(work));
+    return committer.submit(work);
   }
 
   /** A write nobody was promised durability for (see {@link GroupCommitter}): no fsync of its own. */
   public <T> CompletableFuture<T> writeRelaxed(Function<Tx, T> work) {
-    return watched(committer.submit(work, false));
+    return committer.submit(work, false);
   }
 
   /**
@@ -292,7 +294,7 @@ public final class Db implements AutoCloseable {
    * commit ({@link GroupCommitter#LAZY_LINGER}). For outcomes that gate nothing (no queue slot, no flow key).
    */
   public <T> CompletableFuture<T> writeLazy(Function<Tx, T> work) {
-    return watched(committer.submit(work, GroupCommitter.Durability.LAZY));
+    return committer.submit(work, GroupCommitter.Durability.LAZY);
   }
 
   /**
@@ -306,13 +308,6 @@ public final class Db implements AutoCloseable {
         + "; refusing to start on a damaged store: restore it from a backup", e);
   }
 
-  /** A failed write that read a damaged page says so in the log (SQLite); the caller sees its failure as before. */
-  private <T> CompletableFuture<T> watched(CompletableFuture<T> f) {
-    if (damage != null) f.whenComplete((v, e) -> {
-      if (e != null) damage.report(e);
-    });
-    return f;
-  }
 
   /** Writes and waits (for background jobs and tests, never on a request thread that could batch). */
   public <T> T writeNow(Function<Tx, T> work) {

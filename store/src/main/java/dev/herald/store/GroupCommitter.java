@@ -65,6 +65,8 @@ public final class GroupCommitter implements AutoCloseable {
   private volatile long commits;
   private volatile long ops;
   private final long lazyLingerNanos;
+  /** Told of every write that fails (Db: a damaged SQLite page is named in the log); never on the happy path. */
+  private volatile java.util.function.Consumer<Throwable> failures = e -> {};
 
   public GroupCommitter(Connection conn, Function<Connection, Tx> txFactory, int capacity) {
     this(conn, null, txFactory, capacity, LAZY_LINGER);
@@ -103,6 +105,11 @@ public final class GroupCommitter implements AutoCloseable {
     return f;
   }
 
+  /** Whom to tell of a failed write, besides its caller. */
+  void onFailure(java.util.function.Consumer<Throwable> listener) {
+    failures = listener;
+  }
+
   /** Commits so far and operations so far, for metrics and the benchmark. */
   public long commits() { return commits; }
 
@@ -122,7 +129,7 @@ public final class GroupCommitter implements AutoCloseable {
         if (!running) break;
       } catch (RuntimeException | Error e) {
         log.error("writer loop failed; failing {} pending writes", batch.size(), e);
-        for (Op<?> op : batch) op.done().completeExceptionally(e);
+        fail(batch, e);
       } finally {
         batch.clear();
       }
@@ -169,7 +176,7 @@ public final class GroupCommitter implements AutoCloseable {
   private void commit(List<Op<?>> batch) {
     if (conn == null && !reconnect()) {
       StoreUnavailableException down = new StoreUnavailableException("store unavailable (reconnecting)", null);
-      for (Op<?> op : batch) op.done().completeExceptionally(down);
+      fail(batch, down);
       return;
     }
     boolean durable = batch.stream().anyMatch(Op::durable);
@@ -214,7 +221,7 @@ public final class GroupCommitter implements AutoCloseable {
           : new StoreUnavailableException("commit failed: " + e.getMessage(), e);
       log.warn("commit of {} writes failed: {}", n, e.getMessage());
       reopenTransaction();
-      for (Op<?> op : batch) op.done().completeExceptionally(failure);
+      fail(batch, failure);
       dropIfBroken();
       return;
     }
@@ -287,15 +294,24 @@ public final class GroupCommitter implements AutoCloseable {
     }
   }
 
+  private void fail(List<Op<?>> batch, Throwable e) {
+    failures.accept(e);
+    for (Op<?> op : batch) op.done().completeExceptionally(e);
+  }
+
   /** The writer connection now (for close). */
   Connection connection() {
     return conn;
   }
 
   @SuppressWarnings("unchecked")
-  private static <T> void complete(Op<T> op, Object result, Throwable failure) {
-    if (failure != null) op.done().completeExceptionally(failure);
-    else op.done().complete((T) result);
+  private <T> void complete(Op<T> op, Object result, Throwable failure) {
+    if (failure != null) {
+      failures.accept(failure);
+      op.done().completeExceptionally(failure);
+    } else {
+      op.done().complete((T) result);
+    }
   }
 
   @Override
