@@ -6,9 +6,6 @@ import static org.awaitility.Awaitility.await;
 import dev.herald.server.TestSink.Received;
 import dev.herald.server.TestSink.Reply;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -46,8 +43,6 @@ class CallbackFaultTest {
   Path data;
 
   private final TestSink sink = TestSink.start();
-  private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5)).build();
   private HeraldProcess herald;
 
   @AfterEach
@@ -156,10 +151,6 @@ class CallbackFaultTest {
 
   private HttpResponse<String> send(String method, String path, String body, String... headers)
       throws IOException, InterruptedException {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(herald.base() + path)).timeout(Duration.ofSeconds(20))
-        .header("Authorization", "Bearer " + Main.DEV_TOKEN)
-        .method(method, body.isEmpty() ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-    for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
-    return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return herald.call(method, path, body, headers);
   }
 }

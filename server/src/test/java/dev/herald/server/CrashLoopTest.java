@@ -6,9 +6,6 @@ import static org.awaitility.Awaitility.await;
 import dev.herald.server.TestSink.Received;
 import dev.herald.server.TestSink.Reply;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,8 +45,6 @@ class CrashLoopTest {
   Path data;
 
   private final TestSink sink = TestSink.start();
-  private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5)).build();
   private final ScheduledExecutorService publishers = Executors.newScheduledThreadPool(2);
   private final AtomicInteger sequence = new AtomicInteger();
   private final Map<String, String> acked = new ConcurrentHashMap<>(); // message id -> body
@@ -59,7 +54,7 @@ class CrashLoopTest {
   private HeraldProcess herald;
 
   /** One life of the process: where it listens, and a latch opened when it was replaced. */
-  private record Run(String base, CountDownLatch over, AtomicInteger acks) {}
+  private record Run(HeraldProcess process, CountDownLatch over, AtomicInteger acks) {}
 
   @AfterEach
   void stop() {
@@ -73,7 +68,7 @@ class CrashLoopTest {
     long seed = Long.getLong("herald.crashloop.seed", System.nanoTime());
     Random random = new Random(seed);
     herald = HeraldProcess.start(data);
-    current = new Run(herald.base(), new CountDownLatch(1), new AtomicInteger());
+    current = new Run(herald, new CountDownLatch(1), new AtomicInteger());
     for (int p = 0; p < 2; p++) publishers.scheduleAtFixedRate(this::publishOne, 0, 1000 / RATE, TimeUnit.MILLISECONDS);
 
     for (int kill = 0; kill < KILLS; kill++) {
@@ -85,7 +80,7 @@ class CrashLoopTest {
           .until(() -> run.acks().get() >= 10 && System.nanoTime() >= killAt);
       herald.kill();
       herald = herald.restart();
-      current = new Run(herald.base(), new CountDownLatch(1), new AtomicInteger());
+      current = new Run(herald, new CountDownLatch(1), new AtomicInteger());
       run.over().countDown();
     }
     publishers.shutdown();
@@ -132,11 +127,7 @@ class CrashLoopTest {
     pathOf.put(body, path);
     Run run = current;
     try {
-      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(run.base() + "/v2/publish/" + sink.url(path)))
-          .timeout(Duration.ofSeconds(20)).header("Authorization", "Bearer " + Main.DEV_TOKEN)
-          .POST(HttpRequest.BodyPublishers.ofString(body));
-      for (int i = 0; i < headers.size(); i += 2) b.header(headers.get(i), headers.get(i + 1));
-      HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r = run.process().call("POST", "/v2/publish/" + sink.url(path), body, headers.toArray(String[]::new));
       if (r.statusCode() == 200) {
         acked.put(TestServer.JSON.readTree(r.body()).get("messageId").asString(), body);
         run.acks().incrementAndGet();
@@ -164,7 +155,6 @@ class CrashLoopTest {
   }
 
   private HttpResponse<String> get(String path) throws IOException, InterruptedException {
-    return client.send(HttpRequest.newBuilder(URI.create(herald.base() + path)).timeout(Duration.ofSeconds(20))
-        .header("Authorization", "Bearer " + Main.DEV_TOKEN).GET().build(), HttpResponse.BodyHandlers.ofString());
+    return herald.call("GET", path, "");
   }
 }

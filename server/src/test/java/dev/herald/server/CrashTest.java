@@ -5,9 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.herald.server.TestSink.Received;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,8 +36,6 @@ class CrashTest {
   Path data;
 
   private final TestSink sink = TestSink.start();
-  private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5)).build();
   private HeraldProcess herald;
 
   @AfterEach
@@ -151,17 +146,11 @@ class CrashTest {
   }
 
   private HttpResponse<String> publish(String path, String body, String... headers) throws IOException, InterruptedException {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(herald.base() + "/v2/publish/" + sink.url(path)))
-        .timeout(Duration.ofSeconds(20))
-        .header("Authorization", "Bearer " + Main.DEV_TOKEN)
-        .POST(HttpRequest.BodyPublishers.ofString(body));
-    for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
-    return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return herald.call("POST", "/v2/publish/" + sink.url(path), body, headers);
   }
 
   private HttpResponse<String> get(String path) throws IOException, InterruptedException {
-    return client.send(HttpRequest.newBuilder(URI.create(herald.base() + path)).timeout(Duration.ofSeconds(20))
-        .header("Authorization", "Bearer " + Main.DEV_TOKEN).GET().build(), HttpResponse.BodyHandlers.ofString());
+    return herald.call("GET", path, "");
   }
 
   private Set<String> deliveredIds(String path) {

@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,8 +36,6 @@ class DedupFaultTest {
   Path data;
 
   private final TestSink sink = TestSink.start();
-  private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5)).build();
   private TestServer server;
   private HeraldProcess process;
 
@@ -138,17 +133,11 @@ class DedupFaultTest {
   }
 
   private HttpResponse<String> publish(String path, String... headers) throws IOException, InterruptedException {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(process.base() + "/v2/publish/" + sink.url(path)))
-        .timeout(Duration.ofSeconds(20)).header("Authorization", "Bearer " + Main.DEV_TOKEN)
-        .POST(HttpRequest.BodyPublishers.ofString("crash body"));
-    for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
-    return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return process.call("POST", "/v2/publish/" + sink.url(path), "crash body", headers);
   }
 
   private boolean finished(HttpResponse<String> published) throws IOException, InterruptedException {
-    HttpRequest get = HttpRequest.newBuilder(URI.create(process.base() + "/v2/messages/" + idOf(published)))
-        .timeout(Duration.ofSeconds(20)).header("Authorization", "Bearer " + Main.DEV_TOKEN).GET().build();
-    return client.send(get, HttpResponse.BodyHandlers.ofString()).statusCode() == 404;
+    return process.call("GET", "/v2/messages/" + idOf(published), "").statusCode() == 404;
   }
 
   private static String idOf(HttpResponse<String> r) {

@@ -4,6 +4,10 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -175,6 +179,23 @@ final class HeraldProcess implements AutoCloseable {
 
   String base() {
     return "http://127.0.0.1:" + port.join();
+  }
+
+  /** One client for every process test: HTTP/1.1 (as the SDKs), bounded connects. */
+  private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(5)).build();
+
+  /**
+   * {@code method path} on this process with its token (HERALD_TOKEN if it was started with one, else the
+   * dev token), {@code headers} as name, value pairs; an empty body is none. Bounded at 20 s.
+   */
+  HttpResponse<String> call(String method, String path, String body, String... headers)
+      throws IOException, InterruptedException {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path)).timeout(Duration.ofSeconds(20))
+        .header("Authorization", "Bearer " + env.getOrDefault("HERALD_TOKEN", Main.DEV_TOKEN))
+        .method(method, body.isEmpty() ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
+    return CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   int port() {

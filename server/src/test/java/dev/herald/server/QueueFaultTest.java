@@ -5,9 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.herald.server.TestSink.Reply;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,8 +36,6 @@ class QueueFaultTest {
   Path data;
 
   private final TestSink sink = TestSink.start();
-  private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5)).build();
   private HeraldProcess herald;
 
   @AfterEach
@@ -127,9 +122,6 @@ class QueueFaultTest {
 
   private HttpResponse<String> send(String method, String path, String body, String... headers)
       throws IOException, InterruptedException {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(herald.base() + path)).timeout(Duration.ofSeconds(20))
-        .header("Authorization", "Bearer " + Main.DEV_TOKEN).method(method, HttpRequest.BodyPublishers.ofString(body));
-    for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
-    return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return herald.call(method, path, body, headers);
   }
 }
